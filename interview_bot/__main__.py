@@ -1,0 +1,2 @@
+from interview_bot.cli import main
+main()

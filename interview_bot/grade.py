@@ -1,0 +1,80 @@
+"""The one result both graders return."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+ReferenceOrigin = Literal["bank", "given", "retrieved", "none"]
+
+
+class CriterionScore(BaseModel):
+    """Score on one rubric criterion, on that criterion's own 1..N level scale."""
+
+    name: str
+    score: float
+    max_score: float
+    weight: float
+    rationale: str = ""
+
+
+class KeyPointResult(BaseModel):
+    """Whether one key point of the reference was covered, and the answer text that shows it."""
+
+    text: str
+    covered: bool
+    similarity: float | None = None
+    evidence: str | None = None
+
+
+class Grade(BaseModel):
+    """A graded answer: the score on the rubric's scale and everything needed to learn from it."""
+
+    question: str
+    answer: str
+    score: float
+    max_score: float
+    criteria: list[CriterionScore] = Field(default_factory=list)
+    key_points: list[KeyPointResult] = Field(default_factory=list)
+    feedback: str = ""
+    reference: str | None = None
+    reference_origin: ReferenceOrigin = "none"
+    question_id: str | None = None
+    model_answer: str | None = None
+    grader: str = "offline"
+    fallback_reason: str | None = None
+    rubric_version: str = ""
+    graded: bool = True
+    elapsed_ms: float = 0.0
+
+    @property
+    def covered(self) -> list[KeyPointResult]:
+        return [k for k in self.key_points if k.covered]
+
+    @property
+    def missed(self) -> list[KeyPointResult]:
+        return [k for k in self.key_points if not k.covered]
+
+    @property
+    def fraction(self) -> float:
+        return self.score / self.max_score if self.max_score else 0.0
+
+
+class GradingTarget(BaseModel):
+    """What an answer is graded against: the question, its reference and the key points."""
+
+    question: str
+    reference: str | None = None
+    key_points: list[str] = Field(default_factory=list)
+    reference_origin: ReferenceOrigin = "none"
+    question_id: str | None = None
+    similarity: float | None = None
+
+
+class Grader(Protocol):
+    """Anything that grades: the offline grader, an LLM grader, a test double."""
+
+    name: str
+
+    def grade(self, target: GradingTarget, answer: str) -> Grade: ...

@@ -1,0 +1,121 @@
+"""Settings declared once: name, type, default and help.
+
+Each setting is read from an explicit value (a CLI flag), then the environment variable
+``INTERVIEW_BOT_<NAME>``, then its default. ``INTERVIEW_BOT_DATA_DIR`` moves everything the
+bot writes (vector store, embedding cache, progress), so tests point it at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "INTERVIEW_BOT_"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "interview-bot"
+
+
+def _default_knowledge_dir() -> Path:
+    return PROJECT_ROOT / "knowledge"
+
+
+def _default_prompts_dir() -> Path:
+    return PROJECT_ROOT / "prompts"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the bot. Build one with :func:`load_settings`."""
+
+    data_dir: Path = field(
+        default_factory=_default_data_dir,
+        metadata={"help": "Folder for the vector store, embedding cache and progress database."},
+    )
+    knowledge_dir: Path = field(
+        default_factory=_default_knowledge_dir,
+        metadata={"help": "Folder of bank files ingested into the default bank."},
+    )
+    prompts_dir: Path = field(
+        default_factory=_default_prompts_dir,
+        metadata={"help": "Folder holding rubric.yaml and the grading prompt templates."},
+    )
+    bank: str = field(default="default", metadata={"help": "Name of the question bank to use."})
+    llm: str = field(
+        default="offline",
+        metadata={"help": "Grader spec: offline, openai:MODEL, ollama:MODEL, llamacpp:/path.gguf."},
+    )
+    base_url: str | None = field(
+        default=None, metadata={"help": "Base URL of an OpenAI-compatible or Ollama server."}
+    )
+    llm_timeout: float = field(
+        default=60.0, metadata={"help": "Seconds to wait for one LLM reply before giving up."}
+    )
+    llm_retries: int = field(
+        default=2, metadata={"help": "Extra attempts when an LLM reply fails or is invalid."}
+    )
+    chroma_url: str | None = field(
+        default=None, metadata={"help": "http://HOST:PORT of a Chroma server (default: embedded)."}
+    )
+    host: str = field(default="127.0.0.1", metadata={"help": "Address the web app listens on."})
+    port: int = field(default=7860, metadata={"help": "Port the web app listens on."})
+    auth: str | None = field(
+        default=None, metadata={"help": "USER:PASS required to open the web app."}
+    )
+    max_upload_bytes: int = field(
+        default=2_000_000, metadata={"help": "Largest bank file accepted, in bytes."}
+    )
+    progress_db: Path | None = field(
+        default=None, metadata={"help": "SQLite file of attempts (default: DATA_DIR/progress.db)."}
+    )
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def progress_path(self) -> Path:
+        return self.progress_db or self.data_dir / "progress.db"
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """Return a copy with the given non-None values replaced."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def _coerce(kind: Any, raw: str) -> Any:
+    text = str(kind)
+    if "Path" in text:
+        return Path(raw).expanduser()
+    if "int" in text:
+        return int(raw)
+    if "float" in text:
+        return float(raw)
+    return raw
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from ``overrides`` (None means unset), then the environment, then defaults."""
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if overrides.get(f.name) is not None:
+            value = overrides[f.name]
+            values[f.name] = Path(value).expanduser() if isinstance(value, str) and "Path" in str(
+                f.type
+            ) else value
+            continue
+        raw = os.environ.get(ENV_PREFIX + f.name.upper())
+        if raw not in (None, ""):
+            values[f.name] = _coerce(f.type, raw)
+    return Settings(**values)
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(name, environment variable, help) for every setting, for docs and ``--help``."""
+    return [
+        (f.name, ENV_PREFIX + f.name.upper(), str(f.metadata.get("help", "")))
+        for f in fields(Settings)
+    ]
