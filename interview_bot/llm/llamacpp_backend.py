@@ -1,0 +1,34 @@
+"""``llamacpp:/path/model.gguf``: a GGUF model run in this process by llama-cpp-python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from interview_bot.errors import LLMError
+from interview_bot.llm.registry import register
+from interview_bot.settings import Settings
+
+CONTEXT_TOKENS = 4096
+
+
+@register("llamacpp")
+def make_llamacpp(target: str, settings: Settings, max_tokens: int | None) -> BaseChatModel:
+    path = Path(target).expanduser()
+    if not path.is_file():
+        raise LLMError(f"GGUF model file not found: {path} - pass llamacpp:/path/to/model.gguf")
+    try:
+        from langchain_community.chat_models import ChatLlamaCpp
+    except ImportError:
+        raise LLMError(
+            "llamacpp: needs llama-cpp-python and langchain-community - "
+            "pip install 'interview-bot[llamacpp]'"
+        ) from None
+    return ChatLlamaCpp(
+        model_path=str(path),
+        temperature=0,
+        max_tokens=max_tokens or 1024,
+        n_ctx=CONTEXT_TOKENS,
+        verbose=False,
+    )

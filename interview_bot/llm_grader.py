@@ -1,0 +1,360 @@
+"""Grade an answer with an LLM judge on the rubric, falling back to the offline grader visibly.
+
+The LLM picks a level per rubric criterion through function calling; the overall score is
+computed from those levels by :meth:`Rubric.overall`, never read from model text. Every
+piece of bank or candidate text goes into the prompt between tags carrying a random
+per-call nonce, with look-alike tags inside it defused.
+
+Injection guard: when the answer contains text addressed to the grader (see
+:data:`INJECTION_MARKERS`) and the LLM scores it more than :data:`GUARD_MARGIN` of the scale
+above the offline grader, the grade keeps the offline score and its feedback says why.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from string import Template
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from interview_bot.errors import LLMError, RubricError
+from interview_bot.grade import CriterionScore, Grade, Grader, GradingTarget, KeyPointResult
+from interview_bot.llm.cache import GradeCache, cache_key
+from interview_bot.llm.connection import check_connection
+from interview_bot.llm.failures import Failure, InvalidReply, classify
+from interview_bot.llm.registry import endpoint, make_chat_model, parse_spec
+from interview_bot.rubric import Rubric, load_prompt, load_rubric
+from interview_bot.settings import Settings
+
+__all__ = [
+    "GUARD_MARGIN",
+    "INJECTION_MARKERS",
+    "GradeCache",
+    "LLMGrader",
+    "LLMVerdict",
+    "check_connection",
+    "has_injection_markers",
+    "neutralise",
+    "verdict_model",
+]
+
+SYSTEM_PROMPT = "grade_system"
+USER_PROMPT = "grade_user"
+MAX_TOKENS = 1024
+GUARD_MARGIN = 0.2
+
+DATA_TAGS = ("question", "reference_answer", "key_points", "offline_evidence", "candidate_answer")
+_TAG = re.compile(r"<(?=\s*/?\s*(?:" + "|".join(DATA_TAGS) + r")\b)", re.IGNORECASE)
+
+INJECTION_MARKERS = re.compile(
+    r"ignore\s+(?:all\s+|any\s+)?(?:the\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
+    r"(?:instructions|rubric|rules|prompt)"
+    r"|system\s*(?:note|prompt|message|override)"
+    r"|(?:full|maximum|max|perfect)\s+(?:marks|score|points)"
+    r"|(?:give|award|assign|grade)\s+(?:me\s+|this\s+|it\s+)?(?:a\s+)?(?:5|10|100)\b"
+    r"|you\s+are\s+now\b|new\s+instructions|^\s*(?:system|assistant)\s*:"
+    r"|</?\s*(?:system|instructions?|" + "|".join(DATA_TAGS) + r")\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def neutralise(text: str) -> str:
+    """Defuse anything in ``text`` that looks like one of the prompt's data tags."""
+    return _TAG.sub("&lt;", text)
+
+
+def has_injection_markers(answer: str) -> bool:
+    """Whether the answer contains text addressed to the grader rather than the interviewer."""
+    return INJECTION_MARKERS.search(answer) is not None
+
+
+class LLMVerdict(BaseModel):
+    """Base of the verdict the LLM returns; :func:`verdict_model` adds one field per criterion."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def criterion_levels(self, rubric: Rubric) -> dict[str, int]:
+        return {name: int(getattr(self, name).level) for name in rubric.names}
+
+    def criterion_rationales(self, rubric: Rubric) -> dict[str, str]:
+        return {name: str(getattr(self, name).rationale) for name in rubric.names}
+
+
+def verdict_model(rubric: Rubric) -> type[LLMVerdict]:
+    """The function-calling schema for ``rubric``: out-of-range levels fail validation."""
+    level = create_model(
+        "CriterionVerdict",
+        rationale=(str, Field(max_length=800, description="One or two sentences: why this level.")),
+        level=(int, Field(ge=1, le=rubric.levels, description=f"Level 1 to {rubric.levels}.")),
+    )
+    fields: dict[str, Any] = {
+        "key_points_covered": (
+            list[int],
+            Field(default_factory=list, description="Numbers of the key points the answer covers."),
+        ),
+        "key_points_missed": (
+            list[int],
+            Field(default_factory=list, description="Numbers of the key points it misses."),
+        ),
+    }
+    for c in rubric.criteria:
+        fields[c.name] = (level, Field(description=f"{c.name}: {c.description.strip()}"))
+    fields["feedback"] = (
+        str,
+        Field(min_length=1, max_length=2000, description="Two to four sentences to the candidate."),
+    )
+    fields["model_answer"] = (
+        str,
+        Field(max_length=3000, description="A concise answer that would get top marks."),
+    )
+    model: type[LLMVerdict] = create_model("LLMVerdict", __base__=LLMVerdict, **fields)
+    model.__doc__ = "Submit the verdict on the candidate answer, one level per rubric criterion."
+    return model
+
+
+class _GaveUp(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LLMGrader:
+    """A :class:`Grader` that asks an LLM, with the offline grader as evidence and fallback."""
+
+    def __init__(
+        self,
+        spec: str,
+        settings: Settings,
+        fallback: Grader,
+        evidence: Callable[[GradingTarget, str], Grade] | None = None,
+        rubric: Rubric | None = None,
+        cache: GradeCache | None = None,
+        *,
+        chat_model: BaseChatModel | None = None,
+        max_tokens: int = MAX_TOKENS,
+        backoff_s: float = 0.5,
+    ) -> None:
+        parse_spec(spec)
+        self.spec = spec
+        self.name = f"llm:{spec}"
+        self.settings = settings
+        self.fallback = fallback
+        self.evidence = evidence
+        self.rubric = rubric or load_rubric(settings.prompts_dir)
+        self.cache = cache
+        self.max_tokens = max_tokens
+        self.backoff_s = backoff_s
+        self.where = endpoint(spec, settings)
+        self.system_template = self._template(SYSTEM_PROMPT, required=("nonce", "rubric"))
+        self.user_template = self._template(USER_PROMPT, required=("nonce", "answer"))
+        self.verdict_model = verdict_model(self.rubric)
+        self._chat_model = chat_model
+        self._structured: Runnable[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _template(self, name: str, required: tuple[str, ...]) -> Template:
+        template = Template(load_prompt(self.settings.prompts_dir, name))
+        path = self.settings.prompts_dir / f"{name}.md"
+        if not template.is_valid():
+            raise RubricError(f"{path}: invalid $placeholder (write $$ for a literal $)")
+        names = set(template.get_identifiers())
+        missing = [n for n in required if n not in names]
+        if missing:
+            raise RubricError(f"{path}: missing placeholder {', '.join('$' + n for n in missing)}")
+        known = {"nonce", "rubric", "levels", "max_score", "criteria", "question", "reference",
+                 "key_points", "evidence", "answer"}
+        unknown = sorted(names - known)
+        if unknown:
+            raise RubricError(f"{path}: unknown placeholder ${unknown[0]}; known: "
+                              + ", ".join("$" + k for k in sorted(known)))
+        return template
+
+    # -- prompt -------------------------------------------------------------------------
+
+    def build_messages(
+        self, target: GradingTarget, answer: str, offline: Grade | None = None, nonce: str = ""
+    ) -> list[BaseMessage]:
+        """System and user messages for one grading call, data fenced by a fresh nonce."""
+        nonce = nonce or secrets.token_hex(8)
+        points = "\n".join(f"{i}. {p}" for i, p in enumerate(target.key_points, 1))
+        values = {
+            "nonce": nonce,
+            "rubric": self.rubric.render(),
+            "levels": str(self.rubric.levels),
+            "max_score": f"{self.rubric.max_score:g}",
+            "criteria": ", ".join(self.rubric.names),
+            "question": neutralise(target.question),
+            "reference": neutralise(target.reference or "(no reference answer: grade against "
+                                    "what an expert interviewer would expect)"),
+            "key_points": neutralise(points or "(no key points given)"),
+            "evidence": neutralise(self._evidence_text(target, offline)),
+            "answer": neutralise(answer),
+        }
+        return [
+            SystemMessage(self.system_template.substitute(values)),
+            HumanMessage(self.user_template.substitute(values)),
+        ]
+
+    @staticmethod
+    def _evidence_text(target: GradingTarget, offline: Grade | None) -> str:
+        if offline is None or not offline.key_points:
+            return "(no offline evidence)"
+        lines = []
+        for i, kp in enumerate(_align(target.key_points, offline.key_points), 1):
+            if kp is None:
+                lines.append(f"{i}. no offline evidence")
+                continue
+            sim = f", similarity {kp.similarity:.2f}" if kp.similarity is not None else ""
+            seen = "looks covered" if kp.covered else "looks missed"
+            quote = f'; closest answer text: "{kp.evidence}"' if kp.evidence else ""
+            lines.append(f"{i}. {seen}{sim}{quote}")
+        return "\n".join(lines)
+
+    # -- grading ------------------------------------------------------------------------
+
+    def cache_key(self, target: GradingTarget, answer: str) -> str:
+        prompts = self.system_template.template + "\x1f" + self.user_template.template
+        return cache_key(target.question, target.reference, answer, self.spec, self.where,
+                         self.rubric.version, "\n".join(target.key_points), prompts)
+
+    def grade(self, target: GradingTarget, answer: str) -> Grade:
+        start = time.perf_counter()
+        key = self.cache_key(target, answer)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        offline = (self.evidence or self.fallback.grade)(target, answer)
+        messages = self.build_messages(target, answer, offline)
+        try:
+            verdict = self._ask(messages, target)
+        except _GaveUp as gave_up:
+            base = offline if self.evidence is None else self.fallback.grade(target, answer)
+            return base.model_copy(update={
+                "fallback_reason": gave_up.reason,
+                "elapsed_ms": (time.perf_counter() - start) * 1000,
+            })
+        grade = self._to_grade(target, answer, verdict, offline)
+        grade.elapsed_ms = (time.perf_counter() - start) * 1000
+        if self.cache is not None:
+            self.cache.put(key, grade)
+        return grade
+
+    def _structured_model(self) -> Runnable[Any, Any]:
+        with self._lock:
+            if self._structured is None:
+                model = self._chat_model or make_chat_model(
+                    self.spec, self.settings, max_tokens=self.max_tokens
+                )
+                kwargs: dict[str, Any] = {"include_raw": True}
+                if "method" in inspect.signature(model.with_structured_output).parameters:
+                    kwargs["method"] = "function_calling"
+                self._structured = model.with_structured_output(self.verdict_model, **kwargs)
+            return self._structured
+
+    def _ask(self, messages: list[BaseMessage], target: GradingTarget) -> LLMVerdict:
+        attempts = max(self.settings.llm_retries, 0) + 1
+        try:
+            runnable = self._structured_model()
+        except LLMError as exc:
+            raise _GaveUp(f"{exc}; graded offline") from exc
+        failure: Failure | None = None
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(self.backoff_s * 2 ** (attempt - 1), 4.0))
+            try:
+                return self._check(runnable.invoke(messages), target)
+            except Exception as exc:
+                failure = classify(exc)
+                if failure is None:
+                    raise
+                if not failure.transient:
+                    break
+        assert failure is not None
+        tries = f" after {attempt + 1} attempts" if attempt else ""
+        raise _GaveUp(f"{failure.describe(self.spec, self.where)}{tries}; graded offline")
+
+    def _check(self, output: Any, target: GradingTarget) -> LLMVerdict:
+        if isinstance(output, dict):
+            if output.get("parsing_error") is not None:
+                raise InvalidReply(f"reply did not validate: {output['parsing_error']}")
+            parsed = output.get("parsed")
+            if parsed is None:
+                raw = output.get("raw")
+                content = getattr(raw, "content", raw)
+                raise InvalidReply(f"no function call in reply: {str(content)[:120]!r}")
+            output = parsed
+        if not isinstance(output, LLMVerdict):
+            output = self.verdict_model.model_validate(output)
+        numbers = set(getattr(output, "key_points_covered", [])) | set(
+            getattr(output, "key_points_missed", [])
+        )
+        bad = sorted(n for n in numbers if not 1 <= n <= len(target.key_points))
+        if bad:
+            raise InvalidReply(f"key point {bad[0]} does not exist "
+                               f"(there are {len(target.key_points)})")
+        return output
+
+    def _to_grade(
+        self, target: GradingTarget, answer: str, verdict: LLMVerdict, offline: Grade
+    ) -> Grade:
+        rubric = self.rubric
+        levels = verdict.criterion_levels(rubric)
+        rationales = verdict.criterion_rationales(rubric)
+        criteria = [
+            CriterionScore(name=c.name, score=levels[c.name], max_score=rubric.levels,
+                           weight=c.weight, rationale=rationales[c.name])
+            for c in rubric.criteria
+        ]
+        covered = set(getattr(verdict, "key_points_covered", []))
+        key_points = []
+        for i, (text, kp) in enumerate(
+            zip(target.key_points, _align(target.key_points, offline.key_points), strict=True), 1
+        ):
+            key_points.append(KeyPointResult(
+                text=text, covered=i in covered,
+                similarity=kp.similarity if kp else None, evidence=kp.evidence if kp else None,
+            ))
+        score = rubric.overall({k: float(v) for k, v in levels.items()})
+        feedback = str(getattr(verdict, "feedback", "")).strip()
+        offline_score = offline.fraction * rubric.max_score
+        if has_injection_markers(answer) and score - offline_score > GUARD_MARGIN * rubric.max_score:
+            feedback = (
+                f"Note: the answer contains text addressed to the grader; the LLM's score "
+                f"{score:.2f} was replaced by the offline score {offline_score:.2f}.\n\n{feedback}"
+            )
+            score = round(offline_score, 4)
+        return Grade(
+            question=target.question,
+            answer=answer,
+            score=score,
+            max_score=rubric.max_score,
+            criteria=criteria,
+            key_points=key_points,
+            feedback=feedback,
+            reference=target.reference,
+            reference_origin=target.reference_origin,
+            question_id=target.question_id,
+            model_answer=str(getattr(verdict, "model_answer", "")).strip() or None,
+            grader=self.name,
+            rubric_version=rubric.version,
+        )
+
+
+def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:
+    """The offline result for each key point: matched by text, else by position."""
+    by_text = {k.text.strip(): k for k in found}
+    if all(p.strip() in by_text for p in points):
+        return [by_text[p.strip()] for p in points]
+    if len(found) == len(points):
+        return list(found)
+    return [by_text.get(p.strip()) for p in points]
