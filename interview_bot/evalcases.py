@@ -158,7 +158,9 @@ def _parse_csv(text: str, source: str) -> list[EvalCase]:
                 continue
             if len(row) != len(header):
                 raise EvalFileError(
-                    source, number, f"expected {len(header)} cells as in the header, found {len(row)}"
+                    source,
+                    number,
+                    f"expected {len(header)} cells as in the header, found {len(row)}",
                 )
             cases.append(_validate(_csv_record(header, row), source, number))
     except csv.Error as exc:

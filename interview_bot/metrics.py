@@ -52,7 +52,7 @@ def _pair(predicted: Grades, human: Grades) -> tuple[FloatArray, FloatArray]:
 
 
 def _correlatable(p: FloatArray, h: FloatArray) -> bool:
-    return len(p) >= 2 and np.ptp(p) > 0 and np.ptp(h) > 0
+    return len(p) >= 2 and bool(np.ptp(p) > 0) and bool(np.ptp(h) > 0)
 
 
 def pearson(predicted: Grades, human: Grades) -> float:
@@ -95,13 +95,18 @@ def within_1(predicted: Grades, human: Grades) -> float:
     return float(np.mean(np.abs(p - h) <= 1.0 + WITHIN_TOLERANCE))
 
 
+def _top_level(max_score: float) -> int:
+    """The highest integer grade level: ``max_score`` rounded, halves up."""
+    return math.floor(max_score + 0.5)
+
+
 def to_grade_levels(grades: Grades, max_score: float = 5.0) -> npt.NDArray[np.int64]:
     """Grades as integer levels ``0..round(max_score)``: halves round up, outliers are clipped.
 
     Halves round up (2.5 -> 3), not to even as ``numpy.rint`` would, because averaged
     human grades such as Mohler's are full of halves and rounding to even would bias them.
     """
-    top = int(math.floor(max_score + 0.5))
+    top = _top_level(max_score)
     levels = np.floor(np.asarray(grades, dtype=np.float64) + 0.5)
     return np.clip(levels, 0, top).astype(np.int64)
 
@@ -116,7 +121,7 @@ def quadratic_weighted_kappa(predicted: Grades, human: Grades, max_score: float 
     p, h = _pair(predicted, human)
     if len(p) < 2:
         return math.nan
-    k = int(math.floor(max_score + 0.5)) + 1
+    k = _top_level(max_score) + 1
     if k < 2:
         return math.nan
     a = to_grade_levels(p, max_score)

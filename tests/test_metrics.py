@@ -152,9 +152,7 @@ def test_summarize_empty_is_all_nan() -> None:
 
 
 def test_per_group() -> None:
-    result = per_group(
-        [1, 2, 3, 5, 4], [1, 3, 2, 0, 4], ["a", "a", "a", None, "b"], max_score=5
-    )
+    result = per_group([1, 2, 3, 5, 4], [1, 3, 2, 0, 4], ["a", "a", "a", None, "b"], max_score=5)
     assert list(result) == [NO_GROUP, "a", "b"]
     assert result["a"].n == 3
     assert result["a"].pearson == pytest.approx(0.5)  # as in test_pearson_by_hand
