@@ -58,7 +58,7 @@ _TAG = re.compile(r"<(?=\s*/?\s*(?:" + "|".join(DATA_TAGS) + r")\b)", re.IGNOREC
 INJECTION_MARKERS = re.compile(
     r"ignore\s+(?:all\s+|any\s+)?(?:the\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
     r"(?:instructions|rubric|rules|prompt)"
-    r"|system\s*(?:note|prompt|message|override)"
+    r"|system\s*(?:note|override)"
     r"|(?:full|maximum|max|perfect)\s+(?:marks|score|points)"
     r"|(?:give|award|assign|grade)\s+(?:me\s+|this\s+|it\s+)?(?:a\s+)?(?:5|10|100)\b"
     r"|you\s+are\s+now\b|new\s+instructions|^\s*(?:system|assistant)\s*:"
@@ -170,12 +170,24 @@ class LLMGrader:
         missing = [n for n in required if n not in names]
         if missing:
             raise RubricError(f"{path}: missing placeholder {', '.join('$' + n for n in missing)}")
-        known = {"nonce", "rubric", "levels", "max_score", "criteria", "question", "reference",
-                 "key_points", "evidence", "answer"}
+        known = {
+            "nonce",
+            "rubric",
+            "levels",
+            "max_score",
+            "criteria",
+            "question",
+            "reference",
+            "key_points",
+            "evidence",
+            "answer",
+        }
         unknown = sorted(names - known)
         if unknown:
-            raise RubricError(f"{path}: unknown placeholder ${unknown[0]}; known: "
-                              + ", ".join("$" + k for k in sorted(known)))
+            raise RubricError(
+                f"{path}: unknown placeholder ${unknown[0]}; known: "
+                + ", ".join("$" + k for k in sorted(known))
+            )
         return template
 
     # -- prompt -------------------------------------------------------------------------
@@ -193,8 +205,10 @@ class LLMGrader:
             "max_score": f"{self.rubric.max_score:g}",
             "criteria": ", ".join(self.rubric.names),
             "question": neutralise(target.question),
-            "reference": neutralise(target.reference or "(no reference answer: grade against "
-                                    "what an expert interviewer would expect)"),
+            "reference": neutralise(
+                target.reference
+                or "(no reference answer: grade against what an expert interviewer would expect)"
+            ),
             "key_points": neutralise(points or "(no key points given)"),
             "evidence": neutralise(self._evidence_text(target, offline)),
             "answer": neutralise(answer),
@@ -223,8 +237,16 @@ class LLMGrader:
 
     def cache_key(self, target: GradingTarget, answer: str) -> str:
         prompts = self.system_template.template + "\x1f" + self.user_template.template
-        return cache_key(target.question, target.reference, answer, self.spec, self.where,
-                         self.rubric.version, "\n".join(target.key_points), prompts)
+        return cache_key(
+            target.question,
+            target.reference,
+            answer,
+            self.spec,
+            self.where,
+            self.rubric.version,
+            "\n".join(target.key_points),
+            prompts,
+        )
 
     def grade(self, target: GradingTarget, answer: str) -> Grade:
         start = time.perf_counter()
@@ -239,10 +261,12 @@ class LLMGrader:
             verdict = self._ask(messages, target)
         except _GaveUp as gave_up:
             base = offline if self.evidence is None else self.fallback.grade(target, answer)
-            return base.model_copy(update={
-                "fallback_reason": gave_up.reason,
-                "elapsed_ms": (time.perf_counter() - start) * 1000,
-            })
+            return base.model_copy(
+                update={
+                    "fallback_reason": gave_up.reason,
+                    "elapsed_ms": (time.perf_counter() - start) * 1000,
+                }
+            )
         grade = self._to_grade(target, answer, verdict, offline)
         grade.elapsed_ms = (time.perf_counter() - start) * 1000
         if self.cache is not None:
@@ -300,8 +324,9 @@ class LLMGrader:
         )
         bad = sorted(n for n in numbers if not 1 <= n <= len(target.key_points))
         if bad:
-            raise InvalidReply(f"key point {bad[0]} does not exist "
-                               f"(there are {len(target.key_points)})")
+            raise InvalidReply(
+                f"key point {bad[0]} does not exist (there are {len(target.key_points)})"
+            )
         return output
 
     def _to_grade(
@@ -311,8 +336,13 @@ class LLMGrader:
         levels = verdict.criterion_levels(rubric)
         rationales = verdict.criterion_rationales(rubric)
         criteria = [
-            CriterionScore(name=c.name, score=levels[c.name], max_score=rubric.levels,
-                           weight=c.weight, rationale=rationales[c.name])
+            CriterionScore(
+                name=c.name,
+                score=levels[c.name],
+                max_score=rubric.levels,
+                weight=c.weight,
+                rationale=rationales[c.name],
+            )
             for c in rubric.criteria
         ]
         covered = set(getattr(verdict, "key_points_covered", []))
@@ -320,14 +350,21 @@ class LLMGrader:
         for i, (text, kp) in enumerate(
             zip(target.key_points, _align(target.key_points, offline.key_points), strict=True), 1
         ):
-            key_points.append(KeyPointResult(
-                text=text, covered=i in covered,
-                similarity=kp.similarity if kp else None, evidence=kp.evidence if kp else None,
-            ))
+            key_points.append(
+                KeyPointResult(
+                    text=text,
+                    covered=i in covered,
+                    similarity=kp.similarity if kp else None,
+                    evidence=kp.evidence if kp else None,
+                )
+            )
         score = rubric.overall({k: float(v) for k, v in levels.items()})
         feedback = str(getattr(verdict, "feedback", "")).strip()
         offline_score = offline.fraction * rubric.max_score
-        if has_injection_markers(answer) and score - offline_score > GUARD_MARGIN * rubric.max_score:
+        if (
+            has_injection_markers(answer)
+            and score - offline_score > GUARD_MARGIN * rubric.max_score
+        ):
             feedback = (
                 f"Note: the answer contains text addressed to the grader; the LLM's score "
                 f"{score:.2f} was replaced by the offline score {offline_score:.2f}.\n\n{feedback}"

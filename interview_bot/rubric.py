@@ -91,8 +91,9 @@ class Rubric(BaseModel):
         missing = [n for n in self.names if n not in criterion_levels]
         unknown = [n for n in criterion_levels if n not in self.names]
         if missing or unknown:
-            raise ValueError(f"criterion levels do not match the rubric: missing {missing}, "
-                             f"unknown {unknown}")
+            raise ValueError(
+                f"criterion levels do not match the rubric: missing {missing}, unknown {unknown}"
+            )
         total = sum(c.weight * self.level_score(criterion_levels[c.name]) for c in self.criteria)
         return round(min(max(total, 0.0), self.max_score), 4)
 

@@ -19,7 +19,9 @@ _ids = itertools.count(1)
 
 def tool_reply(args: dict[str, Any], name: str = "LLMVerdict") -> AIMessage:
     """A reply that calls function ``name`` with ``args``, as a function-calling model would."""
-    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call_{next(_ids)}"}])
+    return AIMessage(
+        content="", tool_calls=[{"name": name, "args": args, "id": f"call_{next(_ids)}"}]
+    )
 
 
 def text_reply(text: str) -> AIMessage:
@@ -50,7 +52,7 @@ class FakeChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         self.bound_tools = list(tools)
-        return self  # type: ignore[return-value]
+        return self
 
     def _generate(
         self,

@@ -117,13 +117,15 @@ def test_weights_must_sum_to_one(tmp_path: Path) -> None:
 def test_weights_within_tolerance_are_accepted(tmp_path: Path) -> None:
     data = good_data()
     data["criteria"][0]["weight"] += 5e-7
-    assert load_rubric(write_rubric(tmp_path, data)).criteria[0].weight == pytest.approx(0.45)
+    assert load_rubric(write_rubric(tmp_path, data)).criteria[0].weight == 0.45 + 5e-7
 
 
 def test_levels_must_be_one_to_n(tmp_path: Path) -> None:
     data = good_data()
     del data["criteria"][2]["levels"][4]
-    with pytest.raises(RubricError, match=r"'clarity': levels must be exactly 1\.\.5, got 1, 2, 3, 5"):
+    with pytest.raises(
+        RubricError, match=r"'clarity': levels must be exactly 1\.\.5, got 1, 2, 3, 5"
+    ):
         load_rubric(write_rubric(tmp_path, data))
 
 

