@@ -17,7 +17,7 @@ import numpy as np
 from interview_bot.dedupe import DEFAULT_THRESHOLD, duplicate_groups
 from interview_bot.embeddings import Embedder
 from interview_bot.errors import BankError, BankErrors
-from interview_bot.keypoints import select_points
+from interview_bot.keypoints import candidates, select_points
 from interview_bot.models import (
     CanonicalQuestion,
     FileStats,
@@ -28,7 +28,7 @@ from interview_bot.models import (
 )
 from interview_bot.parsers import DEFAULT_MAX_BYTES, ParsedFile, parse_bank_file
 
-REFERENCE_THRESHOLD = 0.62  # a bare question borrows answers at least this close
+REFERENCE_THRESHOLD = 0.65  # a bare question borrows answers at least this close
 TOPIC_THRESHOLD = 0.45  # a question without a topic takes its nearest neighbour's
 GENERAL_TOPIC = "General"
 _GENERIC_SECTION = re.compile(r"^(part|section|chapter)\b", re.IGNORECASE)
@@ -140,26 +140,30 @@ def _canonicalize(questions: list[Question], vectors: np.ndarray, threshold: flo
 
 def _borrow_references(bank: list[CanonicalQuestion], encode: Callable[[list[str]], np.ndarray]
                        ) -> None:
-    """Give bare questions the closest answers of other questions, when close enough."""
-    answered = [q for q in bank if q.references]
+    """Give bare questions the answers of other questions that address them closely.
+
+    A donor qualifies when its question, or one statement of its answer, is at least
+    REFERENCE_THRESHOLD close to the bare question ("Why does GPT use causal masking?" finds
+    "Uses causal (look-ahead) masking" in the encoder-vs-decoder answer).
+    """
     bare = [q for q in bank if not q.references]
-    if not answered or not bare:
+    chunks: list[tuple[CanonicalQuestion, Reference, str]] = [
+        (q, ref, text) for q in bank if q.references
+        for ref in q.references for text in [q.question, *candidates(ref.text)]
+    ]
+    if not chunks or not bare:
         return
-    bare_vecs = encode([q.question for q in bare])
-    question_vecs = encode([q.question for q in answered])
-    answer_vecs = encode([q.reference_text for q in answered])
-    scores = np.maximum(bare_vecs @ question_vecs.T, bare_vecs @ answer_vecs.T)
+    scores = encode([q.question for q in bare]) @ encode([c[2] for c in chunks]).T
     for row, question in zip(scores, bare, strict=True):
-        for j in np.argsort(-row)[:2]:
-            if row[j] < REFERENCE_THRESHOLD:
+        donors: dict[str, tuple[Reference, float]] = {}
+        for j in np.argsort(-row):
+            if row[j] < REFERENCE_THRESHOLD or len(donors) == 2:
                 break
-            donor = answered[int(j)]
-            first = donor.references[0]
-            question.references.append(Reference(
-                short_answer=first.short_answer, explanation=first.explanation,
-                source=first.source, question=donor.question, retrieved=True,
-                similarity=round(float(row[j]), 4),
-            ))
+            donor, ref, _ = chunks[int(j)]
+            donors.setdefault(donor.id, (ref, float(row[j])))
+        for ref, similarity in donors.values():
+            question.references.append(ref.model_copy(
+                update={"retrieved": True, "similarity": round(similarity, 4)}))
 
 
 def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray) -> None:

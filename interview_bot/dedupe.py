@@ -14,7 +14,7 @@ import numpy as np
 
 from interview_bot.models import Question
 
-DEFAULT_THRESHOLD = 0.80
+DEFAULT_THRESHOLD = 0.82
 
 
 @dataclass(frozen=True)

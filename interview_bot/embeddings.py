@@ -11,6 +11,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def model_path() -> Path:
 
 
 _model: Any = None
-_model_lock = threading.Lock()
+_model_lock = threading.RLock()
 
 
 def shared_model() -> Any:
@@ -47,12 +48,27 @@ def shared_model() -> Any:
         return _model
 
 
+class _Memory(OrderedDict[str, np.ndarray]):
+    """Process-wide LRU of recent vectors (about 1.5 kB each), shared by every Embedder."""
+
+    limit = 50_000
+
+    def remember(self, key: str, vec: np.ndarray) -> None:
+        self[key] = vec
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+_memory = _Memory()
+
+
 class Embedder:
     """Encode texts to unit vectors, through a memory and an on-disk cache."""
 
     def __init__(self, cache_path: Path | None = None) -> None:
-        self._lock = threading.Lock()
-        self._memory: dict[str, np.ndarray] = {}
+        self._lock = _model_lock
+        self._memory = _memory
         self._cache_path = cache_path
         self._db: sqlite3.Connection | None = None
         self.encode_calls = 0
@@ -99,19 +115,25 @@ class Embedder:
                     marks = ",".join("?" * len(chunk))
                     rows = db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk)
                     for key, blob in rows:
-                        self._memory[key] = np.frombuffer(blob, dtype=np.float32)
+                        self._memory.remember(key, np.frombuffer(blob, dtype=np.float32))
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memory}
+        fresh: dict[str, np.ndarray] = {}
         if todo:
             vectors = self.encode_raw(list(todo.values()))
+            fresh = dict(zip(todo, vectors, strict=True))
             with self._lock:
-                for key, vec in zip(todo, vectors, strict=True):
-                    self._memory[key] = vec
+                for key, vec in fresh.items():
+                    self._memory.remember(key, vec)
                 db = self._connect()
                 if db is not None:
                     db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                   [(k, v.tobytes()) for k, v in zip(todo, vectors, strict=True)])
+                                   [(k, v.tobytes()) for k, v in fresh.items()])
                     db.commit()
-        return np.stack([self._memory[k] for k in keys])
+        with self._lock:
+            found = [fresh.get(k) if k in fresh else self._memory.get(k) for k in keys]
+        if any(v is None for v in found):  # evicted meanwhile by a very busy process
+            return self.encode_raw(list(texts))
+        return np.stack(found)  # type: ignore[arg-type]
 
 
 class LangChainEmbedder(Embeddings):

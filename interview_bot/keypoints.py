@@ -21,6 +21,10 @@ _MIN_WORDS = 4
 _BULLET = re.compile(r"^\s*(?:[-*+•>]|\d+[.)])\s*")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+_BOLD_ONLY = re.compile(r"^\s*(\*\*|__)[^*_]+\1\s*:?\s*$")
+# Sub-headings inside answers ("Why self-attention is powerful") introduce points, they are
+# not points themselves.
+_HEADING_LIKE = re.compile(r"^(why|how|what|when|which|where)\b", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
@@ -59,8 +63,10 @@ def candidates(text: str) -> list[str]:
         if table:
             out.extend(_table_points(table) if len(table) > 1 else [])
             table = []
-        line = _plain(_BULLET.sub("", raw))
-        if not line or line.endswith(":") or line.startswith("#"):
+        unbulleted = _BULLET.sub("", raw)
+        line = _plain(unbulleted)
+        if (not line or line.endswith(":") or line.startswith("#") or _BOLD_ONLY.match(unbulleted)
+                or (_HEADING_LIKE.match(line) and not line.endswith((".", "?")))):
             continue
         for sentence in _SENTENCE_END.split(line):
             sentence = sentence.strip()

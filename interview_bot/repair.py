@@ -92,9 +92,18 @@ def _sqrt_replacement(match: re.Match[str]) -> str:
     return f"√{radicand}{joiner}"
 
 
-def strip_katex(text: str) -> str:
-    """Replace KaTeX square-root images by √ and repair flattened notation."""
-    if "data:image/svg+xml" not in text:
+def has_katex(text: str) -> bool:
+    """Whether ``text`` carries KaTeX output pasted from a web page."""
+    return "data:image/svg+xml" in text
+
+
+def strip_katex(text: str, flattened: bool = False) -> str:
+    """Replace KaTeX square-root images by √ and repair flattened subscripts.
+
+    ``flattened`` says the document this text comes from is KaTeX output even where this
+    piece of it has no image left (its subscripts are flattened all the same).
+    """
+    if not (flattened or has_katex(text)):
         return text
     text = _SQRT_IMAGE.sub(_sqrt_replacement, text)
     text = _SVG_IMAGE.sub("", text)
@@ -104,11 +113,11 @@ def strip_katex(text: str) -> str:
     return text
 
 
-def repair_text(text: str) -> str:
+def repair_text(text: str, katex: bool = False) -> str:
     """Every repair, in order; safe on clean text (it comes back unchanged)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     text = fix_mojibake(text)
-    text = strip_katex(text)
+    text = strip_katex(text, flattened=katex)
     for pattern, plain in _FLAT_FORMULAS.items():
         text = re.sub(pattern, plain, text)
     return text

@@ -15,6 +15,7 @@ from interview_bot.models import Question
 from interview_bot.parsers import headings, numbered_markdown, numbered_text, qa_lines, quiz
 from interview_bot.parsers import structured as data_files
 from interview_bot.parsers.base import RawQuestion, build_question
+from interview_bot.repair import has_katex
 
 DEFAULT_MAX_BYTES = 2_000_000
 SHAPES = (
@@ -82,12 +83,13 @@ def _raw_questions(text: str, path: str) -> tuple[str, list[RawQuestion]]:
 def parse_bank_text(text: str, path: str, sha256: str = "") -> ParsedFile:
     """Parse already-decoded text; every bad record is reported (BankErrors), none skipped."""
     kind, raws = _raw_questions(text, path)
+    katex = has_katex(text)
     questions: list[Question] = []
     errors: list[BankError] = []
     first_line: dict[str, int] = {}
     for raw in raws:
         try:
-            question = build_question(raw, path, kind)
+            question = build_question(raw, path, kind, katex)
         except BankError as exc:
             errors.append(exc)
             continue

@@ -55,37 +55,40 @@ def difficulty_in(text: str) -> str | None:
     return _DIFFICULTIES[match.group(1).lower()] if match else None
 
 
-def clean_block(text: str | None) -> str | None:
+def clean_block(text: str | None, katex: bool = False) -> str | None:
     """Repaired, dedented answer text with runs of blank lines collapsed; None when empty."""
     if text is None:
         return None
-    text = repair_text(text)
+    text = repair_text(text, katex)
     lines = [line.rstrip() for line in text.split("\n")]
     text = textwrap.dedent("\n".join(lines)).strip("\n")
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text if re.search(r"\w", text) else None
 
 
-def clean_inline(text: str) -> str:
+def clean_inline(text: str, katex: bool = False) -> str:
     """A question or heading as one line of plain text: repaired, no emphasis markers."""
-    text = repair_text(text)
+    text = repair_text(text, katex)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<!\w)[*_](\S.*?\S|\S)[*_](?!\w)", r"\1", text)
     text = text.replace("**", "")
     return " ".join(text.split()).strip()
 
 
-def build_question(raw: RawQuestion, path: str, fmt: str) -> Question:
-    """Repair and validate one raw question; a problem becomes a BankError at its line."""
-    question = clean_inline(raw.question)
+def build_question(raw: RawQuestion, path: str, fmt: str, katex: bool = False) -> Question:
+    """Repair and validate one raw question; a problem becomes a BankError at its line.
+
+    ``katex`` says the file is KaTeX output, so flattened subscripts are repaired throughout.
+    """
+    question = clean_inline(raw.question, katex)
     if not re.search(r"\w", question):
         raise BankError(path, raw.line, "question has no text")
     try:
         return Question(
             id=raw.id or content_id(normalize_question(question)),
             question=question,
-            short_answer=clean_block(raw.short_answer),
-            explanation=clean_block(raw.explanation),
+            short_answer=clean_block(raw.short_answer, katex),
+            explanation=clean_block(raw.explanation, katex),
             topic=clean_inline(raw.topic) if raw.topic else None,
             difficulty=parse_difficulty(raw.difficulty, path, raw.line),  # type: ignore[arg-type]
             source=SourceRef(file=path, line=raw.line),

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from interview_bot.errors import BankError
+from interview_bot.errors import BankError, BankErrors
 from interview_bot.parsers.base import RawQuestion
 
 JSON, JSONL, CSV, YAML = "json", "jsonl", "csv", "yaml"
@@ -75,6 +75,28 @@ def _record(item: Any, path: str, line: int) -> RawQuestion:
     )
 
 
+class _Collector:
+    """Records of one file, with every bad one reported rather than only the first."""
+
+    def __init__(self) -> None:
+        self.records: list[RawQuestion] = []
+        self.errors: list[BankError] = []
+
+    def record(self, item: Any, path: str, line: int) -> None:
+        try:
+            self.records.append(_record(item, path, line))
+        except BankError as exc:
+            self.errors.append(exc)
+
+    def fail(self, error: BankError) -> None:
+        self.errors.append(error)
+
+    def result(self) -> list[RawQuestion]:
+        if self.errors:
+            raise self.errors[0] if len(self.errors) == 1 else BankErrors(self.errors)
+        return self.records
+
+
 def _line_of(text: str, needle: str, start: int) -> tuple[int, int]:
     """1-based line of ``needle`` at or after offset ``start`` (and the offset found)."""
     at = text.find(needle, start)
@@ -104,6 +126,8 @@ def _parse_json(text: str, path: str) -> list[RawQuestion]:
         raise BankError(path, line, f"duplicate question {key!r} (first at line {first})") from None
     out: list[RawQuestion] = []
     offset = 0
+    if isinstance(data, dict) and "question" in {str(k).strip().lower() for k in data}:
+        data = [data]  # a single record, e.g. a one-line JSONL file
     if isinstance(data, dict) and all(isinstance(v, str | None) for v in data.values()):
         for question, answer in data.items():
             line, offset = _line_of(text, json.dumps(question, ensure_ascii=False)[:-1], offset)
@@ -115,45 +139,49 @@ def _parse_json(text: str, path: str) -> list[RawQuestion]:
         data = data["questions"]
     if not isinstance(data, list):
         raise BankError(path, 1, "expected an object of question -> answer, or a list of records")
+    records = _Collector()
     for item in data:
         question = item.get("question") if isinstance(item, dict) else None
         if isinstance(question, str) and question:
             line, offset = _line_of(text, json.dumps(question, ensure_ascii=False)[:-1], offset)
         else:
             line, offset = _line_of(text, "{", offset)
-        out.append(_record(item, path, line))
-    return out
+        records.record(item, path, line)
+    return records.result()
 
 
 def _parse_jsonl(text: str, path: str) -> list[RawQuestion]:
-    out = []
+    out = _Collector()
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise BankError(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-        out.append(_record(item, path, number))
-    return out
+            out.fail(BankError(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        out.record(item, path, number)
+    return out.result()
 
 
 def _parse_csv(text: str, path: str) -> list[RawQuestion]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out = _Collector()
     try:
         header = [cell.strip().lower() for cell in next(reader)]
-        out = []
         line = reader.line_num + 1
         for row in reader:
             if any(cell.strip() for cell in row):
                 if len(row) != len(header):
-                    raise BankError(path, line, f"expected {len(header)} columns, found {len(row)}")
-                record = {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
-                out.append(_record(record, path, line))
+                    out.fail(BankError(path, line,
+                                       f"expected {len(header)} columns, found {len(row)}"))
+                else:
+                    out.record({k: (v if v.strip() else None)
+                                for k, v in zip(header, row, strict=True)}, path, line)
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise BankError(path, reader.line_num, f"invalid CSV: {exc}") from None
-    return out
+        out.fail(BankError(path, reader.line_num, f"invalid CSV: {exc}"))
+    return out.result()
 
 
 def _parse_yaml(text: str, path: str) -> list[RawQuestion]:
@@ -165,15 +193,16 @@ def _parse_yaml(text: str, path: str) -> list[RawQuestion]:
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
         raise BankError(path, line, f"invalid YAML: {problem}") from None
-    nodes: list[Any] = []
     if isinstance(data, dict) and isinstance(data.get("questions"), list):
         data = data["questions"]
         assert isinstance(root, yaml.MappingNode)
         root = next(v for k, v in root.value if k.value == "questions")
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
         raise BankError(path, 1, "expected a list of records with 'question' and 'answer'")
-    nodes = root.value
-    return [_record(item, path, node.start_mark.line + 1) for item, node in zip(data, nodes, strict=True)]
+    out = _Collector()
+    for item, node in zip(data, root.value, strict=True):
+        out.record(item, path, node.start_mark.line + 1)
+    return out.result()
 
 
 def parse(text: str, path: str, kind: str) -> list[RawQuestion]:

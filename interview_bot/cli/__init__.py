@@ -1,0 +1,13 @@
+"""The ``interview-bot`` command: thin doors onto :class:`interview_bot.bot.InterviewBot`."""
+
+from __future__ import annotations
+
+from interview_bot.cli.app import app
+from interview_bot.cli import bank_commands  # noqa: F401  (registers its commands)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

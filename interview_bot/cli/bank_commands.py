@@ -1,0 +1,136 @@
+"""Commands about question banks: ingest, bank stats, bank validate, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from interview_bot.bank import build_bank, parse_files
+from interview_bot.bot import InterviewBot
+from interview_bot.cli.app import (
+    BankOption,
+    ChromaOption,
+    DataDirOption,
+    PathsArgument,
+    ProgressBar,
+    app,
+    as_paths,
+    console,
+    friendly_errors,
+    print_json,
+)
+from interview_bot.settings import load_settings
+
+bank_app = typer.Typer(help="Inspect and check bank files without touching the store.",
+                       no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    paths: list[Path] = PathsArgument,
+    bank: str = BankOption,
+    force: bool = typer.Option(False, "--force", help="Rebuild even if no file changed."),
+    data_dir: Path = DataDirOption,
+    chroma_url: str = ChromaOption,
+) -> None:
+    """Parse, repair, merge and embed bank files into a Chroma collection."""
+    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
+    with ProgressBar() as progress:
+        report = bot.ingest(as_paths(paths), progress=progress, force=force)
+    state = "unchanged, nothing embedded" if report.unchanged else (
+        f"{report.embedded_texts} texts embedded")
+    console.print(f"bank [bold]{report.bank}[/]: {report.questions} questions "
+                  f"({len(report.manifest.needing_reference)} need a reference), {state}, "
+                  f"{report.seconds:.1f} s")
+
+
+@bank_app.command("validate")
+@friendly_errors
+def validate(path: Path = typer.Argument(..., help="A bank file.")) -> None:
+    """Check a bank file: exit 0, or exit 2 with file:line: message lines."""
+    settings = load_settings()
+    (parsed,) = parse_files([path], settings.max_upload_bytes)
+    console.print(f"ok: {parsed.path}: {len(parsed.questions)} questions, "
+                  f"{parsed.answered} answered ({parsed.format})")
+
+
+@bank_app.command("stats")
+@friendly_errors
+def stats(
+    paths: list[Path] = PathsArgument,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    data_dir: Path = DataDirOption,
+) -> None:
+    """Per file: sha256, questions, answered; the merged duplicates; questions needing a reference."""
+    from interview_bot.embeddings import get_embedder
+
+    settings = load_settings(data_dir=data_dir)
+    built = build_bank(as_paths(paths) or [settings.knowledge_dir], get_embedder(settings.data_dir),
+                       max_bytes=settings.max_upload_bytes)
+    files = [f.model_dump() for f in built.file_stats()]
+    data = {
+        "files": files,
+        "totals": {
+            "files": len(files),
+            "questions": sum(f["questions"] for f in files),
+            "answered": sum(f["answered"] for f in files),
+            "canonical": len(built.questions),
+            "merged_groups": len(built.merges),
+            "with_borrowed_reference": sum(
+                1 for q in built.questions if q.references and all(r.retrieved for r in q.references)),
+            "needing_reference": len(built.needing_reference),
+        },
+        "merges": [m.model_dump(mode="json") for m in built.merges],
+        "borrowed_references": [
+            {"id": q.id, "question": q.question,
+             "from": [{"question": r.question, "similarity": r.similarity} for r in q.references]}
+            for q in built.questions if q.references and all(r.retrieved for r in q.references)
+        ],
+        "needing_reference": [
+            {"id": q.id, "question": q.question, "source": str(q.sources[0])}
+            for q in built.needing_reference
+        ],
+    }
+    if as_json:
+        print_json(data)
+        return
+    table = Table("file", "format", "questions", "answered", "sha256")
+    for f in files:
+        table.add_row(f["path"], f["format"], str(f["questions"]), str(f["answered"]),
+                      f["sha256"][:12])
+    console.print(table)
+    console.print(data["totals"])
+    for merge in built.merges:
+        console.print(f"[bold]merged[/] {merge.canonical_question}")
+        for member in merge.members:
+            console.print(f"   {member.similarity:.3f}  {member.question}  ({member.source})")
+    for q in built.needing_reference:
+        console.print(f"[yellow]needs a reference[/] {q.question} ({q.sources[0]})")
+
+
+@app.command()
+@friendly_errors
+def search(
+    query: str = typer.Argument(..., help="A question in your own words."),
+    k: int = typer.Option(5, "--k", min=1, max=50, help="How many questions to return."),
+    bank: str = BankOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    data_dir: Path = DataDirOption,
+    chroma_url: str = ChromaOption,
+) -> None:
+    """The closest canonical questions, with their reference answers and similarity."""
+    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
+    hits = bot.search(query, k=k)
+    if as_json:
+        print_json([{"id": h.question.id, "question": h.question.question,
+                     "similarity": h.similarity, "topic": h.question.topic,
+                     "reference": h.question.reference_text,
+                     "key_points": h.question.key_points} for h in hits])
+        return
+    for hit in hits:
+        console.print(f"[bold]{hit.similarity:.3f}[/] {hit.question.question} "
+                      f"[dim]({hit.question.topic})[/]")

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real bundled embedding model, a real Chroma in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Nothing a test does may touch the user's real data folder.
+os.environ["INTERVIEW_BOT_DATA_DIR"] = tempfile.mkdtemp(prefix="interview-bot-tests-")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from interview_bot.bank import Bank, build_bank  # noqa: E402
+from interview_bot.bot import InterviewBot  # noqa: E402
+from interview_bot.embeddings import Embedder, get_embedder  # noqa: E402
+from interview_bot.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+
+KNOWLEDGE = PROJECT_ROOT / "knowledge"
+QUIZ = KNOWLEDGE / "transformer-quiz-no.md"
+OUTLINE = KNOWLEDGE / "commonly-asked-outline.md"
+INTERNALS = KNOWLEDGE / "transformer-internals.md"
+JSON_QA = KNOWLEDGE / "attention-qa.json"
+NUMBERED = KNOWLEDGE / "part6-numbered.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """An uncached embedder over the shared, once-loaded model."""
+    return get_embedder(None)
+
+
+@pytest.fixture(scope="session")
+def seed_bank(embedder: Embedder) -> Bank:
+    return build_bank([KNOWLEDGE], embedder)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def seeded_bot(tmp_path_factory: pytest.TempPathFactory) -> InterviewBot:
+    """A bot whose default bank is ingested from knowledge/, shared by read-only tests."""
+    bot = InterviewBot(load_settings(data_dir=tmp_path_factory.mktemp("seeded")))
+    bot.ingest()
+    return bot

@@ -1,0 +1,75 @@
+"""Merging duplicates across files, borrowing references, topics and key points."""
+
+from __future__ import annotations
+
+from interview_bot.bank import Bank
+from interview_bot.keypoints import candidates
+
+
+def _by_question(bank: Bank, text: str):  # type: ignore[no-untyped-def]
+    return next(q for q in bank.questions if q.question == text or text in q.variants)
+
+
+def test_positional_encoding_is_one_question_with_every_answer(seed_bank: Bank) -> None:
+    pe = _by_question(seed_bank, "Why do we need positional encoding in Transformers?")
+    files = sorted(s.file.rsplit("/", 1)[-1] for s in pe.sources)
+    assert files == ["attention-qa.json", "commonly-asked-outline.md", "part6-numbered.txt",
+                     "transformer-quiz-no.md"]
+    assert len(pe.references) == 4 and not any(r.retrieved for r in pe.references)
+    merge = next(m for m in seed_bank.merges if m.canonical_id == pe.id)
+    assert all(m.similarity >= 0.82 for m in merge.members)
+
+
+def test_counts_after_merging(seed_bank: Bank) -> None:
+    assert sum(len(f.questions) for f in seed_bank.files) == 86
+    assert len(seed_bank.questions) == 70
+    assert len(seed_bank.merges) == 10
+    merged_away = sum(len(m.members) - 1 for m in seed_bank.merges)
+    assert 86 - merged_away == 70
+
+
+def test_no_group_holds_two_questions_of_one_file(seed_bank: Bank) -> None:
+    for merge in seed_bank.merges:
+        files = [m.source.file for m in merge.members]
+        assert len(files) == len(set(files))
+
+
+def test_distinct_questions_stay_apart(seed_bank: Bank) -> None:
+    mask = _by_question(seed_bank, "What is an attention mask?")
+    assert "How is masking implemented in attention mechanisms?" not in mask.variants
+
+
+def test_bare_questions_borrow_close_answers(seed_bank: Bank) -> None:
+    causal = _by_question(seed_bank, "Why does GPT use causal masking?")
+    assert causal.references and all(r.retrieved for r in causal.references)
+    assert "causal" in causal.reference_text.lower()
+    assert all((r.similarity or 0) >= 0.65 for r in causal.references)
+
+
+def test_questions_with_nothing_close_need_a_reference(seed_bank: Bank) -> None:
+    needing = {q.question for q in seed_bank.needing_reference}
+    assert "How does RoPE (Rotary Positional Embedding) differ from absolute positional encoding?" in needing
+    assert "Why do modern LLMs prefer Pre-LN?" in needing
+    assert len(needing) == 7
+    assert not set(needing) & {q.question for q in seed_bank.gradable}
+
+
+def test_every_question_has_a_topic(seed_bank: Bank) -> None:
+    assert all(q.topic for q in seed_bank.questions)
+    assert not any(q.topic == "Part 6" for q in seed_bank.questions)
+
+
+def test_key_points_are_few_atomic_and_deduplicated(seed_bank: Bank) -> None:
+    for q in seed_bank.gradable:
+        assert 1 <= len(q.key_points) <= 6, q.question
+        assert len(set(q.key_points)) == len(q.key_points)
+    pe = _by_question(seed_bank, "Why do we need positional encoding in Transformers?")
+    assert any("order" in p.lower() for p in pe.key_points)
+    assert not any(p.startswith(("Why ", "Short Answer")) for p in pe.key_points)
+
+
+def test_table_rows_become_points() -> None:
+    text = "| **Feature** | **LayerNorm** | **BatchNorm** |\n| --- | --- | --- |\n| Works with batch=1 | Yes | No |\n"
+    assert candidates(text) == ["Works with batch=1: LayerNorm Yes, BatchNorm No"]
+    tabbed = "Feature\tGPT\tBERT\nArchitecture\tDecoder-only\tEncoder-only\n"
+    assert candidates(tabbed) == ["Architecture: GPT Decoder-only, BERT Encoder-only"]
