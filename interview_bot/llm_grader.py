@@ -19,12 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from string import Template
-from typing import Any
+from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from interview_bot.errors import LLMError, RubricError
 from interview_bot.grade import CriterionScore, Grade, Grader, GradingTarget, KeyPointResult
@@ -89,35 +89,53 @@ class LLMVerdict(BaseModel):
         return {name: str(getattr(self, name).rationale) for name in rubric.names}
 
 
+def _clip(limit: int, required: bool = False) -> AfterValidator:
+    """Trim overlong model text instead of rejecting it; optionally refuse empty text.
+
+    Length limits stay out of the JSON schema on purpose: llama.cpp turns ``maxLength``
+    into a grammar so large that its server fails to parse it.
+    """
+
+    def clip(text: str) -> str:
+        text = text.strip()
+        if required and not text:
+            raise ValueError("must not be empty")
+        return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+    return AfterValidator(clip)
+
+
+Rationale = Annotated[str, _clip(600)]
+Feedback = Annotated[str, _clip(2000, required=True)]
+ModelAnswer = Annotated[str, _clip(3000)]
+
+
 def verdict_model(rubric: Rubric) -> type[LLMVerdict]:
     """The function-calling schema for ``rubric``: out-of-range levels fail validation."""
     level = create_model(
         "CriterionVerdict",
-        rationale=(str, Field(max_length=800, description="One or two sentences: why this level.")),
+        rationale=(Rationale, Field(description="One or two sentences: why this level.")),
         level=(int, Field(ge=1, le=rubric.levels, description=f"Level 1 to {rubric.levels}.")),
     )
     fields: dict[str, Any] = {
         "key_points_covered": (
             list[int],
-            Field(default_factory=list, description="Numbers of the key points the answer covers."),
+            Field(description="Numbers of the key points the answer covers (may be empty)."),
         ),
         "key_points_missed": (
             list[int],
-            Field(default_factory=list, description="Numbers of the key points it misses."),
+            Field(description="Numbers of the key points it misses (may be empty)."),
         ),
     }
     for c in rubric.criteria:
-        fields[c.name] = (level, Field(description=f"{c.name}: {c.description.strip()}"))
-    fields["feedback"] = (
-        str,
-        Field(min_length=1, max_length=2000, description="Two to four sentences to the candidate."),
-    )
+        fields[c.name] = (level, Field(description=f"Level and rationale for {c.name}."))
+    fields["feedback"] = (Feedback, Field(description="Two to four sentences to the candidate."))
     fields["model_answer"] = (
-        str,
-        Field(max_length=3000, description="A concise answer that would get top marks."),
+        ModelAnswer,
+        Field(description="A concise answer that would get top marks."),
     )
-    model: type[LLMVerdict] = create_model("LLMVerdict", __base__=LLMVerdict, **fields)
-    model.__doc__ = "Submit the verdict on the candidate answer, one level per rubric criterion."
+    doc = "Submit the verdict on the candidate answer, one level per rubric criterion."
+    model: type[LLMVerdict] = create_model("LLMVerdict", __base__=LLMVerdict, __doc__=doc, **fields)
     return model
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -102,8 +100,6 @@ class LlamaServer:
                     str(self.port),
                     "--n_ctx",
                     "2048",
-                    "--n_threads",
-                    str(os.cpu_count() or 2),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -162,18 +158,13 @@ def llm_settings(tmp_path: Path, url: str, **kw: object) -> Settings:
 
 @pytest.mark.llm
 def test_grade_through_llama_cpp_server(server: LlamaServer, tmp_path: Path) -> None:
-    settings = llm_settings(tmp_path, server.url)
+    settings = llm_settings(tmp_path, server.url, llm_retries=0)
     grader = LLMGrader("openai:smollm2", settings, StubGrader(), max_tokens=300, backoff_s=0)
     before = server.completions_served()
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        grade = grader.grade(TARGET, ANSWER)
-        timings.append(time.perf_counter() - start)
+    grade = grader.grade(TARGET, ANSWER)
     print(
-        f"\nSmolLM2 grade: median {statistics.median(timings):.2f} s over {len(timings)} "
-        f"({', '.join(f'{t:.2f}' for t in timings)}); grader={grade.grader} "
-        f"reason={grade.fallback_reason}"
+        f"\nSmolLM2 grade in {grade.elapsed_ms / 1000:.1f} s: grader={grade.grader} "
+        f"score={grade.score} reason={grade.fallback_reason}"
     )
 
     assert server.completions_served() > before  # the request reached the server

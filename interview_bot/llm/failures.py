@@ -36,15 +36,16 @@ class Failure:
 
     def describe(self, spec: str, where: str) -> str:
         """A sentence naming the backend, the endpoint and what went wrong."""
+        at = f" at {where}" if where and not spec.endswith(where) else ""
         if self.kind == "unreachable":
-            return f"LLM {spec} unreachable at {where} ({self.detail})"
+            return f"LLM {spec} unreachable{at} ({self.detail})"
         if self.kind == "timeout":
-            return f"LLM {spec} at {where} did not answer in time ({self.detail})"
+            return f"LLM {spec}{at} did not answer in time ({self.detail})"
         if self.kind == "rate_limited":
-            return f"LLM {spec} at {where} is rate limiting requests ({self.detail})"
+            return f"LLM {spec}{at} is rate limiting requests ({self.detail})"
         if self.kind == "invalid_reply":
-            return f"LLM {spec} at {where} gave no valid verdict ({self.detail})"
-        return f"LLM {spec} at {where} refused the request ({self.detail})"
+            return f"LLM {spec}{at} gave no valid verdict ({self.detail})"
+        return f"LLM {spec}{at} refused the request ({self.detail})"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
