@@ -24,7 +24,14 @@ from typing import Annotated, Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 
 from interview_bot.errors import LLMError, RubricError
 from interview_bot.grade import CriterionScore, Grade, Grader, GradingTarget, KeyPointResult
@@ -175,6 +182,7 @@ class LLMGrader:
         self.system_template = self._template(SYSTEM_PROMPT, required=("nonce", "rubric"))
         self.user_template = self._template(USER_PROMPT, required=("nonce", "answer"))
         self.verdict_model = verdict_model(self.rubric)
+        self._rubric_text = self.rubric.render()
         self._chat_model = chat_model
         self._structured: Runnable[Any, Any] | None = None
         self._lock = threading.Lock()
@@ -218,7 +226,7 @@ class LLMGrader:
         points = "\n".join(f"{i}. {p}" for i, p in enumerate(target.key_points, 1))
         values = {
             "nonce": nonce,
-            "rubric": self.rubric.render(),
+            "rubric": self._rubric_text,
             "levels": str(self.rubric.levels),
             "max_score": f"{self.rubric.max_score:g}",
             "criteria": ", ".join(self.rubric.names),
@@ -328,12 +336,10 @@ class LLMGrader:
     def _check(self, output: Any, target: GradingTarget) -> LLMVerdict:
         if isinstance(output, dict):
             if output.get("parsing_error") is not None:
-                raise InvalidReply(f"reply did not validate: {output['parsing_error']}")
+                raise InvalidReply(f"reply did not validate: {_summarise(output['parsing_error'])}")
             parsed = output.get("parsed")
             if parsed is None:
-                raw = output.get("raw")
-                content = getattr(raw, "content", raw)
-                raise InvalidReply(f"no function call in reply: {str(content)[:120]!r}")
+                raise InvalidReply(_why_unparsed(output.get("raw")))
             output = parsed
         if not isinstance(output, LLMVerdict):
             output = self.verdict_model.model_validate(output)
@@ -403,6 +409,31 @@ class LLMGrader:
             grader=self.name,
             rubric_version=rubric.version,
         )
+
+
+def _summarise(error: BaseException) -> str:
+    """The first validation problem in a line, e.g. ``correctness.level: ... (got 9)``."""
+    cause = error if isinstance(error, ValidationError) else error.__cause__
+    if not isinstance(cause, ValidationError):
+        return " ".join(str(error).split())[:200]
+    problems = cause.errors()
+    first = problems[0]
+    where = ".".join(str(p) for p in first["loc"]) or "reply"
+    got = repr(first.get("input"))[:40]
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    return f"{where}: {first['msg']} (got {got}){more}"
+
+
+def _why_unparsed(raw: Any) -> str:
+    """Why a reply yielded no verdict: malformed or missing function call, cut off or not."""
+    metadata = getattr(raw, "response_metadata", None) or {}
+    cut = " (cut off at max_tokens)" if metadata.get("finish_reason") == "length" else ""
+    invalid = getattr(raw, "invalid_tool_calls", None) or []
+    if invalid:
+        error = " ".join(str(invalid[0].get("error") or "").split())[:120]
+        return f"malformed function call{cut}: {error}"
+    content = getattr(raw, "content", raw)
+    return f"no function call in reply{cut}: {str(content)[:120]!r}"
 
 
 def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:

@@ -8,6 +8,7 @@ import httpx2  # openai>=3 is built on httpx2: its errors carry httpx2 requests
 import openai
 import pytest
 from fake_llm import FakeChatModel, text_reply, tool_reply
+from langchain_core.messages import AIMessage
 
 from interview_bot.errors import RubricError
 from interview_bot.grade import Grade, GradingTarget, KeyPointResult
@@ -152,6 +153,42 @@ def test_invalid_replies_are_retried_then_fall_back_with_reason(
     assert "key point 7 does not exist" in grade.fallback_reason
     assert grade.fallback_reason.endswith("after 3 attempts; graded offline")
     assert offline.calls == 1  # the evidence grade is reused as the fallback
+
+
+def test_a_validation_error_is_summarised(
+    settings: Settings, fake: FakeChatModel, offline: StubGrader
+) -> None:
+    fake.enqueue(tool_reply(verdict((9, 12, 3))))
+    grade = make_grader(settings.with_overrides(llm_retries=0), fake, offline).grade(TARGET, ANSWER)
+    assert grade.fallback_reason == (
+        f"LLM {SPEC} at https://api.openai.com/v1 gave no valid verdict (reply did not validate: "
+        "correctness.level: Input should be less than or equal to 5 (got 9) and 1 more); "
+        "graded offline"
+    )
+
+
+def test_a_cut_off_function_call_is_named(
+    settings: Settings, fake: FakeChatModel, offline: StubGrader
+) -> None:
+    truncated = AIMessage(
+        content="",
+        invalid_tool_calls=[
+            {
+                "name": "LLMVerdict",
+                "args": '{"key_points_covered": [1',
+                "id": "c1",
+                "error": "Function LLMVerdict arguments are not valid JSON.",
+            }
+        ],
+        response_metadata={"finish_reason": "length"},
+    )
+    fake.enqueue(truncated)
+    grade = make_grader(settings.with_overrides(llm_retries=0), fake, offline).grade(TARGET, ANSWER)
+    assert grade.fallback_reason == (
+        f"LLM {SPEC} at https://api.openai.com/v1 gave no valid verdict (malformed function "
+        "call (cut off at max_tokens): Function LLMVerdict arguments are not valid JSON.); "
+        "graded offline"
+    )
 
 
 def test_an_invalid_reply_then_a_valid_one(

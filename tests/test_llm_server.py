@@ -264,8 +264,8 @@ def flaky() -> Iterator[tuple[str, type[FlakyHandler]]]:
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
-        ("garbage", "gave no valid verdict"),
-        ("429", "is rate limiting requests (HTTP 429"),
+        ("garbage", "gave no valid verdict (reply is not JSON: Expecting value at character 0)"),
+        ("429", "is rate limiting requests (HTTP 429: slow down)"),
         ("prose", "gave no valid verdict (no function call in reply: 'Great answer, 10/10')"),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import re
 from dataclasses import dataclass
 from json import JSONDecodeError
 from typing import Any, Literal
@@ -96,14 +97,16 @@ def classify(exc: BaseException) -> Failure | None:
     import openai
     from langchain_core.exceptions import OutputParserException
 
-    if isinstance(exc, (InvalidReply, ValidationError, OutputParserException, JSONDecodeError)):
-        return Failure("invalid_reply", _short(exc))
+    if isinstance(exc, JSONDecodeError):
+        return Failure("invalid_reply", f"reply is not JSON: {exc.msg} at character {exc.pos}")
+    if isinstance(exc, (InvalidReply, ValidationError, OutputParserException)):
+        return Failure("invalid_reply", _short(exc, 240))
     if isinstance(exc, openai.APITimeoutError):
         return Failure("timeout", "timed out")
     if isinstance(exc, openai.APIConnectionError):
         return Failure("unreachable", _connection_detail(exc))
     if isinstance(exc, openai.APIStatusError):
-        return _status_failure(exc.status_code, exc.message)
+        return _status_failure(exc.status_code, re.sub(r"^Error code: \d+ - ", "", exc.message))
     if isinstance(exc, openai.APIResponseValidationError):
         return Failure("invalid_reply", _short(exc))
     if isinstance(exc, ollama.ResponseError):
