@@ -160,3 +160,51 @@ def get_embedder(data_dir: Path | None = None) -> Embedder:
         if key not in _shared:
             _shared[key] = Embedder(data_dir / "embeddings.sqlite" if data_dir else None)
         return _shared[key]
+
+
+class TokenVectors:
+    """Contextual token vectors of one text (unit length), for word-level alignment."""
+
+    __slots__ = ("sentence", "tokens", "vectors")
+
+    def __init__(self, tokens: list[str], vectors: np.ndarray, sentence: np.ndarray) -> None:
+        self.tokens = tokens
+        self.vectors = vectors
+        self.sentence = sentence
+
+
+_token_memory: OrderedDict[str, TokenVectors] = OrderedDict()
+_TOKEN_MEMORY_LIMIT = 5_000
+
+
+def encode_tokens(embedder: Embedder, texts: Sequence[str]) -> list[TokenVectors]:
+    """Token and sentence vectors for ``texts`` in one model pass; recent texts are cached."""
+    keys = [embedder._key(t) for t in texts]
+    with _model_lock:
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in _token_memory}
+    if todo:
+        model = embedder.model
+        embedder.encode_calls += 1
+        embedder.encoded_texts += len(todo)
+        outputs = model.encode(list(todo.values()), batch_size=_BATCH, output_value=None,
+                               convert_to_numpy=True, show_progress_bar=False)
+        tokenizer = model.tokenizer
+        with _model_lock:
+            for key, out in zip(todo, outputs, strict=True):
+                ids = out["input_ids"].tolist()
+                mask = out["attention_mask"].numpy().astype(bool)
+                vecs = out["token_embeddings"].numpy()[mask]
+                vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+                sentence = out["sentence_embedding"].numpy()
+                sentence = sentence / max(float(np.linalg.norm(sentence)), 1e-9)
+                tokens = tokenizer.convert_ids_to_tokens([i for i, m in zip(ids, mask, strict=True) if m])
+                _token_memory[key] = TokenVectors(tokens, vecs.astype(np.float32),
+                                                  sentence.astype(np.float32))
+                _token_memory.move_to_end(key)
+                while len(_token_memory) > _TOKEN_MEMORY_LIMIT:
+                    _token_memory.popitem(last=False)
+            found = {k: _token_memory[k] for k in todo}
+    else:
+        found = {}
+    with _model_lock:
+        return [found[k] if k in found else _token_memory[k] for k in keys]

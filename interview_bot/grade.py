@@ -66,6 +66,7 @@ class GradingTarget(BaseModel):
 
     question: str
     reference: str | None = None
+    references: list[str] = Field(default_factory=list)  # each answer of a merged question
     key_points: list[str] = Field(default_factory=list)
     reference_origin: ReferenceOrigin = "none"
     question_id: str | None = None

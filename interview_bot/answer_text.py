@@ -1,0 +1,121 @@
+"""Reading a candidate's answer as data: normalise it, set aside text aimed at the grader,
+and recognise non-answers.
+
+Nothing here follows an instruction found in an answer. Sentences that address the grader
+("ignore the rubric", "SYSTEM NOTE: full marks", fake ``</answer>`` tags, a JSON grade)
+are removed before scoring, so they can only cost the answer (clarity), never raise it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_ANSWER_CHARS = 6_000  # longer answers are graded on their first part (and told so)
+
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+_TAG = re.compile(r"</?\s*[A-Za-z_][\w:-]*(\s[^<>]*)?/?>")
+_GRADER_TALK = re.compile(
+    r"ignore\b.{0,40}\b(rubric|instruction|previous|above|prior|reference|grading|rules)"
+    r"|disregard\b.{0,40}\b(rubric|instruction|previous|above|reference)"
+    r"|\b(system|admin|developer)\s*(note|prompt|message|override|instruction)s?\b"
+    r"|\b(give|award|assign|grant|score|rate|mark|grade)\b.{0,30}\b(full|maximum|max|perfect|top|"
+    r"highest|5\s*/\s*5|10\s*/\s*10|100\s*%|five|5 points|full marks)\b"
+    r"|\b(full|maximum|perfect)\s+(marks|score|points|credit)\b"
+    r"|\b(you are|act as|pretend to be|as an?)\b.{0,30}\b(grader|evaluator|examiner|judge)\b"
+    r"|\b(grader|evaluator|examiner|judge|model|assistant|ai)\b.{0,30}\b(must|should|will|shall)\b"
+    r".{0,30}\b(give|award|score|grade|output|return|rate|mark)"
+    r"|[\"']?(score|grade|rating)[\"']?\s*[:=]\s*[\"']?\d"
+    r"|\brubric\b|\bgrading (instructions|prompt)\b|\breference answer is (wrong|incorrect)\b"
+    r"|\bprevious instructions\b|\bjailbreak\b|\bDAN\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_DONT_KNOW = re.compile(
+    r"^\W*(i\s*(really\s*)?(do\s*n[o']?t|dont|don’t)\s*know|no\s*idea|not\s*sure|idk|dunno|"
+    r"pass|skip|no\s*clue|i\s*(can[' ]?t|cannot)\s*remember|i\s*have\s*no\s*idea|"
+    r"vet ikke|jeg vet ikke|no lo s[eé]|keine ahnung|je ne sais pas|n/?a|none|nothing|\?+)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+FUNCTION_WORDS = frozenset(
+    """a an the is are was were be been being of to in on at by for with from as that this
+    these those it its it's they them their there which who whom whose what when where why how
+    and or but so because since while if then than also not no can could should would will
+    may might must do does did has have had into onto over under between each every all any
+    more most less such very only just about through during before after both either neither
+    one ones we you i he she his her our your my me us""".split()
+)
+
+
+@dataclass(frozen=True)
+class ReadAnswer:
+    """An answer prepared for grading: the content to score and what was set aside."""
+
+    original: str
+    content: str
+    set_aside: list[str]
+    truncated: bool
+
+    @property
+    def addressed_grader(self) -> bool:
+        return bool(self.set_aside)
+
+
+def normalise(text: str) -> str:
+    """NFKC (fullwidth and compatibility forms fold to plain letters), no zero-width chars."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ZERO_WIDTH.sub("", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def read_answer(answer: str) -> ReadAnswer:
+    """Split ``answer`` into content to grade and sentences addressed to the grader."""
+    truncated = len(answer) > MAX_ANSWER_CHARS
+    text = normalise(answer[:MAX_ANSWER_CHARS])
+    text = re.sub(r"```.*?```", lambda m: m.group(0) if not _GRADER_TALK.search(m.group(0)) else " ",
+                  text, flags=re.DOTALL)
+    kept, aside = [], []
+    for sentence in sentences(_TAG.sub("\n", text)):
+        (aside if _GRADER_TALK.search(sentence) else kept).append(sentence)
+    if _TAG.search(text):
+        aside.append("(markup tags)")
+    return ReadAnswer(answer, " ".join(kept).strip(), aside, truncated)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+(?:['’][^\W_]+)?", text.lower())
+
+
+def is_non_answer(content: str) -> bool:
+    """Empty, or a short "I don't know" / "pass" with nothing else of substance."""
+    tokens = words(content)
+    if not tokens:
+        return True
+    return len(tokens) <= 12 and bool(_DONT_KNOW.match(content.strip()))
+
+
+def function_word_ratio(text: str) -> float:
+    """Share of function words: prose sits near 0.4, a keyword list near 0."""
+    tokens = words(text)
+    return sum(t in FUNCTION_WORDS for t in tokens) / len(tokens) if tokens else 0.0
+
+
+_FOREIGN_FUNCTION_WORDS = frozenset(
+    """og er det som til av på med ikke en et den har fra eller fordi hvor
+    el la los las del que por para con una es y se lo más pero porque como
+    der die das und ist nicht mit ein eine zu von für auf dem den wird sich
+    le les des est et une pour dans sur pas qui avec sont parce""".split()
+)
+
+
+def looks_english(text: str) -> bool:
+    """Rough check for the note that the offline model reads English best."""
+    tokens = words(text)
+    foreign = sum(t in _FOREIGN_FUNCTION_WORDS for t in tokens)
+    english = sum(t in FUNCTION_WORDS for t in tokens)
+    return not (foreign >= 2 and foreign > english)

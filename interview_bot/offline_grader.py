@@ -1,0 +1,189 @@
+"""The offline grader: embedding evidence, a calibrated score, and a card to learn from.
+
+No network, no GPU. The score comes from :mod:`interview_bot.calibration` (fitted on human
+grades); the rubric criteria, covered and missed key points and the feedback explain it.
+Guards that the data cannot teach a regression are explicit rules: a non-answer scores 0,
+a keyword list without explanation and a restatement of the question are capped, and
+sentences addressed to the grader are removed before anything is measured.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from interview_bot.answer_features import COVERED, FEATURES, Evidence, extract
+from interview_bot.answer_text import is_non_answer, looks_english, read_answer, sentences, words
+from interview_bot.calibration import SCALE, Calibration, load_calibration
+from interview_bot.embeddings import Embedder
+from interview_bot.grade import CriterionScore, Grade, GradingTarget, KeyPointResult
+from interview_bot.keypoints import select_points
+from interview_bot.rubric import Rubric, load_rubric
+from interview_bot.settings import load_settings
+
+KEYWORD_CAP = 1.0  # out of 5: terms without explanation show recognition, not understanding
+RESTATEMENT_CAP = 0.5
+_DEFAULT = object()
+
+
+class OfflineGrader:
+    """Grades with the bundled embedding model and the shipped calibration."""
+
+    name = "offline"
+
+    def __init__(self, embedder: Embedder, calibration: Calibration | None | object = _DEFAULT,
+                 rubric: Rubric | None = None) -> None:
+        self.embedder = embedder
+        self.calibration = load_calibration() if calibration is _DEFAULT else calibration
+        self.rubric = rubric or load_rubric(load_settings().prompts_dir)
+
+    # -- evidence ---------------------------------------------------------------------------
+    def _points(self, target: GradingTarget) -> list[str]:
+        if target.key_points:
+            return list(target.key_points)
+        refs = target.references or ([target.reference] if target.reference else [])
+        return select_points(target.question, refs, self.embedder.encode)
+
+    def features(self, rows: Sequence[tuple[str, str, str]]) -> np.ndarray:
+        """Feature matrix for (question, reference, answer) rows, as the calibration fits it."""
+        targets = [GradingTarget(question=q, reference=r, reference_origin="given")
+                   for q, r, _ in rows]
+        evidence = self._evidence(targets, [a for _, _, a in rows])
+        return np.array([e.vector() for e in evidence])
+
+    def _evidence(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[Evidence]:
+        items = []
+        for target, answer in zip(targets, answers, strict=True):
+            refs = target.references or ([target.reference] if target.reference else [])
+            content = read_answer(answer).content
+            items.append((target.question, refs, self._points(target), content))
+        return extract(self.embedder, items)
+
+    # -- grading ------------------------------------------------------------------------------
+    def grade(self, target: GradingTarget, answer: str) -> Grade:
+        return self.grade_many([(target, answer)])[0]
+
+    def grade_many(self, pairs: Sequence[tuple[GradingTarget, str]]) -> list[Grade]:
+        """Grade several answers with one batched model pass (what evals use)."""
+        started = time.perf_counter()
+        todo = [(i, t, a) for i, (t, a) in enumerate(pairs) if t.reference or t.references]
+        evidence = self._evidence([t for _, t, _ in todo], [a for _, _, a in todo]) if todo else []
+        found = {i: e for (i, _, _), e in zip(todo, evidence, strict=True)}
+        scores = {}
+        if found and self.calibration is not None:
+            predicted = self.calibration.predict(np.array([e.vector() for e in found.values()]))
+            scores = dict(zip(found, predicted.tolist(), strict=True))
+        grades = []
+        for i, (target, answer) in enumerate(pairs):
+            if i not in found:
+                grades.append(self._ungraded(target, answer))
+            else:
+                grades.append(self._card(target, answer, found[i], scores.get(i, 0.0)))
+        per_grade = (time.perf_counter() - started) * 1000 / max(len(pairs), 1)
+        return [g.model_copy(update={"elapsed_ms": round(per_grade, 2)}) for g in grades]
+
+    def _ungraded(self, target: GradingTarget, answer: str) -> Grade:
+        return Grade(question=target.question, answer=answer, score=0.0,
+                     max_score=self.rubric.max_score, graded=False, grader=self.name,
+                     reference_origin="none", question_id=target.question_id,
+                     rubric_version=self._version(),
+                     feedback="Not graded: no reference answer close enough to this question "
+                              "was found in the bank, and grading against an unrelated answer "
+                              "would be misleading. Add a reference with --reference or to "
+                              "the bank.")
+
+    def _version(self) -> str:
+        calibration = self.calibration.version if self.calibration else "uncalibrated"
+        return f"{self.rubric.version}+{calibration}"
+
+    def _card(self, target: GradingTarget, answer: str, ev: Evidence, predicted: float) -> Grade:
+        read = read_answer(answer)
+        content = read.content
+        v = ev.values
+        notes: list[str] = []
+        points = self._points(target)
+        if is_non_answer(content):
+            predicted = 0.0
+            notes.append("No answer to grade: say what you know, even partially.")
+        elif len(words(content)) >= 3 and v["function_words"] < 0.1:
+            predicted = min(predicted, KEYWORD_CAP)
+            notes.append("This reads as a list of keywords. Explain how they connect: an "
+                         "interviewer grades the explanation, not the vocabulary.")
+        elif v["question_precision"] > 0.85 and v["keypoint_covered"] == 0 and v["novelty"] < 0.1:
+            predicted = min(predicted, RESTATEMENT_CAP)
+            notes.append("The answer mostly restates the question; it does not answer it.")
+        if read.addressed_grader:
+            notes.append("Text addressed to the grader was ignored; only your explanation counts.")
+        if read.truncated:
+            notes.append("Only the first part of a very long answer was graded.")
+        if content and not looks_english(content):
+            notes.append("The offline grader reads English best; an answer in another language "
+                         "may be underrated. An LLM grader (--llm) judges it more fairly.")
+        key_points = self._key_points(points, ev, content)
+        criteria = self._criteria(v, key_points, read.addressed_grader, predicted)
+        max_score = self.rubric.max_score
+        score = round(predicted / SCALE * max_score, 2)
+        refs = target.references or ([target.reference] if target.reference else [])
+        return Grade(
+            question=target.question, answer=answer, score=score, max_score=max_score,
+            criteria=criteria, key_points=key_points,
+            feedback=self._feedback(score / max_score, key_points, notes),
+            reference="\n\n".join(refs), reference_origin=target.reference_origin,
+            question_id=target.question_id, grader=self.name, rubric_version=self._version(),
+        )
+
+    def _key_points(self, points: list[str], ev: Evidence, content: str) -> list[KeyPointResult]:
+        parts = sentences(content)[:40]
+        vectors = self.embedder.encode(parts) if parts else np.zeros((0, 1))
+        point_vecs = self.embedder.encode(points) if points and parts else np.zeros((0, 1))
+        out = []
+        for i, (point, recall) in enumerate(zip(points, ev.keypoint_recall, strict=True)):
+            covered = recall >= COVERED and bool(parts)
+            evidence = parts[int(np.argmax(vectors @ point_vecs[i]))] if covered else None
+            out.append(KeyPointResult(text=point, covered=covered, similarity=round(recall, 3),
+                                      evidence=evidence))
+        return out
+
+    def _criteria(self, v: dict[str, float], points: list[KeyPointResult], addressed: bool,
+                  predicted: float) -> list[CriterionScore]:
+        levels = self.rubric.levels
+        share = sum(p.covered for p in points) / len(points) if points else v["recall"]
+        by_name = {
+            "correctness": 1 + (levels - 1) * min(1.0, predicted / SCALE + 0.1),
+            "completeness": 1 + (levels - 1) * share,
+            "clarity": 1 + (levels - 1) * min(1.0, v["function_words"] / 0.3) * min(
+                1.0, v["log_words"] / np.log(13)) - (1 if addressed else 0),
+        }
+        reasons = {
+            "correctness": "how closely what you say matches the reference (calibrated on human grades)",
+            "completeness": f"{sum(p.covered for p in points)} of {len(points)} key points covered",
+            "clarity": "explained in sentences rather than keywords"
+                       + ("; text aimed at the grader counts against it" if addressed else ""),
+        }
+        return [CriterionScore(name=c.name, score=round(float(np.clip(by_name.get(c.name, predicted / SCALE * (levels - 1) + 1), 1, levels)), 1),
+                               max_score=levels, weight=c.weight, rationale=reasons.get(c.name, ""))
+                for c in self.rubric.criteria]
+
+    @staticmethod
+    def _feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
+        covered = [p.text for p in points if p.covered]
+        missed = [p.text for p in points if not p.covered]
+        if fraction >= 0.85:
+            lead = "Strong answer."
+        elif fraction >= 0.6:
+            lead = "Good answer with gaps."
+        elif fraction >= 0.3:
+            lead = "Partly there."
+        else:
+            lead = "This answer misses what the interviewer is listening for."
+        parts = [lead, *notes]
+        if covered:
+            parts.append(f"You covered {len(covered)} of {len(points)} key points.")
+        if missed:
+            parts.append("Work on: " + "; ".join(missed[:3]) + ("; ..." if len(missed) > 3 else ""))
+        return " ".join(parts)
+
+
+__all__ = ["FEATURES", "OfflineGrader"]
