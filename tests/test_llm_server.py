@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -205,36 +206,51 @@ def test_stopped_server_falls_back_naming_the_url(tmp_path: Path) -> None:
         check_connection("openai:smollm2", settings)
 
 
+VERDICT = {
+    "key_points_covered": [2],
+    "key_points_missed": [1],
+    "correctness": {"rationale": "True.", "level": 4},
+    "completeness": {"rationale": "Misses noise.", "level": 3},
+    "clarity": {"rationale": "Clear.", "level": 5},
+    "feedback": "Mention that the model fits noise.",
+    "model_answer": "The model fits noise in the training data and generalises poorly.",
+}
+
+
+def completion(message: dict[str, Any], finish: str = "stop") -> str:
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+        }
+    )
+
+
 class FlakyHandler(BaseHTTPRequestHandler):
-    """Answers every chat completion with ``mode``: garbage, HTTP 429 or prose."""
+    """Answers every chat completion with ``mode``: garbage, HTTP 429, prose or a verdict."""
 
     mode = "garbage"
     posts = 0
+    bodies: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         type(self).posts += 1
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
         if self.mode == "429":
             self._send(429, json.dumps({"error": {"message": "slow down", "type": "rate"}}))
         elif self.mode == "prose":
-            self._send(
-                200,
-                json.dumps(
-                    {
-                        "id": "x",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": "m",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": "Great answer, 10/10"},
-                            }
-                        ],
-                    }
-                ),
-            )
+            self._send(200, completion({"role": "assistant", "content": "Great answer, 10/10"}))
+        elif self.mode == "verdict":
+            call = {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "LLMVerdict", "arguments": json.dumps(VERDICT)},
+            }
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
+            self._send(200, completion(message, "tool_calls"))
         else:
             self._send(200, "<html>this is not json")
 
@@ -252,7 +268,7 @@ class FlakyHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky() -> Iterator[tuple[str, type[FlakyHandler]]]:
-    handler = type("Handler", (FlakyHandler,), {"posts": 0})
+    handler = type("Handler", (FlakyHandler,), {"posts": 0, "bodies": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -281,6 +297,32 @@ def test_misbehaving_server_bounded_retries_then_fallback(
     assert grade.fallback_reason is not None
     assert grade.fallback_reason.startswith(f"LLM openai:m at {url} {expected}")
     assert grade.fallback_reason.endswith("after 3 attempts; graded offline")
+
+
+def test_function_call_over_http_becomes_a_grade(
+    flaky: tuple[str, type[FlakyHandler]], tmp_path: Path
+) -> None:
+    url, handler = flaky
+    handler.mode = "verdict"
+    settings = llm_settings(tmp_path, url)
+    grade = LLMGrader("openai:m", settings, StubGrader()).grade(TARGET, ANSWER)
+    assert grade.grader == "llm:openai:m" and grade.fallback_reason is None
+    assert grade.score == load_rubric(settings.prompts_dir).overall(
+        {"correctness": 4, "completeness": 3, "clarity": 5}
+    )
+    assert [k.covered for k in grade.key_points] == [False, True]
+    assert grade.model_answer == VERDICT["model_answer"]
+
+    (body,) = handler.bodies
+    assert body["model"] == "m" and body["temperature"] == 0
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "LLMVerdict"}}
+    (tool,) = body["tools"]
+    assert tool["function"]["name"] == "LLMVerdict"
+    level = tool["function"]["parameters"]["properties"]["correctness"]["properties"]["level"]
+    assert (level["minimum"], level["maximum"], level["type"]) == (1, 5, "integer")
+    system, user = body["messages"]
+    assert system["role"] == "system" and "# Rubric" in system["content"]
+    assert ANSWER in user["content"] and ANSWER not in system["content"]
 
 
 def test_ollama_with_nothing_listening(tmp_path: Path) -> None:
