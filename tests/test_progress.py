@@ -1,0 +1,196 @@
+"""The progress database: atomic attempts, clear errors, statistics and exports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from interview_bot.errors import ProgressError
+from interview_bot.progress import ProgressStore
+from interview_bot.progress_stats import (
+    export_json,
+    export_markdown,
+    extremes,
+    score_over_time,
+    session_summary,
+    topic_stats,
+)
+from tests.fake_bot import make_grade
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProgressStore:
+    return ProgressStore(tmp_path / "progress.db", timeout=0.2)
+
+
+def record(
+    store: ProgressStore,
+    sid: int,
+    qid: str,
+    topic: str,
+    fraction: float | None,
+    kind: str = "answer",
+) -> int:
+    grade = make_grade(fraction) if fraction is not None else None
+    return store.record_attempt(
+        sid,
+        question_id=qid,
+        question=f"Question {qid}?",
+        topic=topic,
+        answer="" if grade is None else f"answer to {qid}",
+        grade=grade,
+        kind=kind,  # type: ignore[arg-type]
+    )
+
+
+def test_wal_mode_and_tables(store: ProgressStore) -> None:
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "attempts", "cards"} <= tables
+
+
+def test_attempt_is_committed_before_record_attempt_returns(store: ProgressStore) -> None:
+    sid = store.start_session("default", {"llm": "offline"})
+    record(store, sid, "q1", "Attention", 0.7)
+    # a second, independent connection sees it at once: it was committed, not just written
+    other = sqlite3.connect(store.path)
+    row = other.execute(
+        "SELECT question_id, score, max_score, grader, kind FROM attempts"
+    ).fetchone()
+    assert row == ("q1", 7.0, 10.0, "offline", "answer")
+    stored = store.attempts(sid)[0]
+    assert stored.grade is not None and stored.grade.fraction == pytest.approx(0.7)
+
+
+def test_card_and_state_are_written_with_the_attempt(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    store.record_attempt(
+        sid,
+        question_id="q1",
+        question="Q?",
+        topic=None,
+        answer="a",
+        grade=make_grade(0.5),
+        kind="answer",
+        card=("default", '{"card": 1}'),
+        state={"current": "q1"},
+    )
+    assert store.cards("default") == {"q1": '{"card": 1}'}
+    assert store.session(sid).state == {"current": "q1"}
+
+
+def test_locked_database_is_a_clear_error_and_leaves_no_row(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(ProgressError, match="locked by another program"):
+        record(store, sid, "q1", "Attention", 0.5)
+    blocker.execute("ROLLBACK")
+    assert store.attempts(sid) == []
+    record(store, sid, "q1", "Attention", 0.5)  # usable again once the lock is gone
+    assert len(store.attempts(sid)) == 1
+
+
+def test_full_disk_is_a_clear_error_and_leaves_no_half_row(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    record(store, sid, "q0", "Attention", 0.5)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(ProgressError, match="disk is full"):
+        store.record_attempt(
+            sid,
+            question_id="q1",
+            question="Q?",
+            topic="Attention",
+            answer="x" * 200_000,
+            grade=make_grade(0.5),
+            kind="answer",
+            card=("default", "{}"),
+            state={"s": 1},
+        )
+    assert [a.question_id for a in store.attempts(sid)] == ["q0"]
+    assert store.cards("default") == {}
+    assert store.session(sid).state == {}
+
+
+def test_unexpected_error_inside_a_write_rolls_back(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    with pytest.raises(RuntimeError), store._write() as conn:
+        conn.execute("UPDATE sessions SET bank = 'other' WHERE id = ?", (sid,))
+        raise RuntimeError("boom")
+    assert store.session(sid).bank == "default"
+
+
+def test_unusable_path_is_a_progress_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ProgressError):
+        ProgressStore(tmp_path / "file" / "progress.db")
+
+
+def test_topic_stats_time_series_and_extremes(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    record(store, sid, "q1", "Attention", 0.9)
+    record(store, sid, "q2", "Attention", 0.5)
+    record(store, sid, "q3", "Positions", 0.2)
+    record(store, sid, "q3", "Positions", 0.8, kind="followup")  # follow-ups are not in means
+    record(store, sid, "q4", "Positions", None, kind="skip")  # a skip counts 0
+    stats = {t.topic: t for t in topic_stats(store, sid)}
+    assert stats["Attention"].mean_fraction == pytest.approx(0.7)
+    assert stats["Positions"].mean_fraction == pytest.approx(0.1)
+    assert stats["Positions"].attempts == 2
+    assert [t.topic for t in topic_stats(store, sid)] == ["Positions", "Attention"]  # weakest first
+    assert [f for _, f, _ in score_over_time(store)] == pytest.approx([0.9, 0.5, 0.2])
+    strongest, weakest = extremes(store, sid, n=2)
+    assert [a.question_id for a in weakest] == ["q4", "q3"]
+    assert [a.question_id for a in strongest] == ["q1", "q2"]
+    summary = session_summary(store, sid)
+    assert (summary.answered, summary.skipped) == (3, 1)
+    assert summary.mean_fraction == pytest.approx((0.9 + 0.5 + 0.2 + 0.0) / 4)
+
+
+def test_stats_are_per_bank(store: ProgressStore) -> None:
+    a = store.start_session("default", {})
+    b = store.start_session("mine", {})
+    record(store, a, "q1", "Attention", 0.9)
+    record(store, b, "q2", "Attention", 0.1)
+    assert topic_stats(store, bank="mine")[0].mean_fraction == pytest.approx(0.1)
+    assert len(score_over_time(store, bank="default")) == 1
+
+
+def test_sessions_end_and_last_open(store: ProgressStore) -> None:
+    first = store.start_session("default", {})
+    second = store.start_session("default", {})
+    assert store.last_open_session("default").id == second  # type: ignore[union-attr]
+    store.update_session(second, ended=True)
+    assert store.last_open_session("default").id == first  # type: ignore[union-attr]
+    assert store.session(second).ended_at is not None
+    with pytest.raises(ProgressError, match="No interview session 99"):
+        store.session(99)
+
+
+def test_exports_hold_the_attempts_and_never_the_state(store: ProgressStore) -> None:
+    sid = store.start_session("default", {"llm": "offline"}, state={"current": "q9"})
+    record(store, sid, "q1", "Attention", 0.6)
+    store.record_attempt(
+        sid,
+        question_id="q2",
+        question="Pipes | and <b>tags</b>?",
+        topic="Attention",
+        answer="line one\nline two",
+        grade=None,
+        kind="skip",
+    )
+    data = json.loads(export_json(store, sid))
+    assert data["session"]["settings"] == {"llm": "offline"}
+    assert "state" not in data["session"]
+    assert [a["question_id"] for a in data["attempts"]] == ["q1", "q2"]
+    assert data["attempts"][0]["grade"]["score"] == 6.0
+    text = export_markdown(store, sid)
+    assert "# Interview session" in text
+    assert "| Attention | 2 | 30% |" in text
+    assert "> line one\n> line two" in text
+    assert "score 6/10" in text and "Canned feedback." in text
