@@ -32,7 +32,7 @@ def question(
         id=qid,
         question=text,
         topic=topic,
-        difficulty=difficulty,  # type: ignore[arg-type]
+        difficulty=difficulty,
         references=refs,
         key_points=key_points if key_points is not None else ["first point", "second point"],
     )

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fake_bot import make_grade
 
 from interview_bot.errors import ProgressError
 from interview_bot.progress import ProgressStore
@@ -18,7 +19,6 @@ from interview_bot.progress_stats import (
     session_summary,
     topic_stats,
 )
-from tests.fake_bot import make_grade
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def record(
         topic=topic,
         answer="" if grade is None else f"answer to {qid}",
         grade=grade,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
     )
 
 
@@ -164,9 +164,9 @@ def test_stats_are_per_bank(store: ProgressStore) -> None:
 def test_sessions_end_and_last_open(store: ProgressStore) -> None:
     first = store.start_session("default", {})
     second = store.start_session("default", {})
-    assert store.last_open_session("default").id == second  # type: ignore[union-attr]
+    assert store.last_open_session("default").id == second
     store.update_session(second, ended=True)
-    assert store.last_open_session("default").id == first  # type: ignore[union-attr]
+    assert store.last_open_session("default").id == first
     assert store.session(second).ended_at is not None
     with pytest.raises(ProgressError, match="No interview session 99"):
         store.session(99)
