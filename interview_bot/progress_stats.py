@@ -49,13 +49,14 @@ def score_over_time(store: ProgressStore, bank: str | None = None) -> list[tuple
 def extremes(
     store: ProgressStore, session_id: int | None = None, bank: str | None = None, n: int = 3
 ) -> tuple[list[Attempt], list[Attempt]]:
-    """(strongest, weakest) questions by their latest scored attempt; none is in both."""
+    """(strongest, weakest) questions by their latest scored attempt: up to ``n`` each, the
+    weakest from the lower half, so no question is in both."""
     latest: dict[str, Attempt] = {}
     for a in store.attempts(session_id, bank, kinds=("answer", "skip")):
         if a.fraction is not None:
             latest[a.question_id] = a
     ranked = sorted(latest.values(), key=lambda a: (a.fraction or 0.0, a.id))
-    weakest = ranked[:n]
+    weakest = ranked[: min(n, len(ranked) // 2)]
     strongest = [a for a in reversed(ranked) if a not in weakest][:n]
     return strongest, weakest
 

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from interview_bot.grade import Grade, KeyPointResult
-from interview_bot.models import CanonicalQuestion, Reference, SourceRef, normalize_question
+from interview_bot.models import (
+    CanonicalQuestion,
+    Difficulty,
+    Reference,
+    SourceRef,
+    normalize_question,
+)
 from interview_bot.settings import Settings
 from interview_bot.store import SearchHit
 
@@ -21,7 +27,7 @@ def question(
     topic: str,
     answer: str | None = "The reference answer.",
     key_points: list[str] | None = None,
-    difficulty: str | None = "basic",
+    difficulty: Difficulty | None = "basic",
 ) -> CanonicalQuestion:
     refs = (
         []

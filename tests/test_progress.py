@@ -10,7 +10,7 @@ import pytest
 from fake_bot import make_grade
 
 from interview_bot.errors import ProgressError
-from interview_bot.progress import ProgressStore
+from interview_bot.progress import AttemptKind, ProgressStore
 from interview_bot.progress_stats import (
     export_json,
     export_markdown,
@@ -32,7 +32,7 @@ def record(
     qid: str,
     topic: str,
     fraction: float | None,
-    kind: str = "answer",
+    kind: AttemptKind = "answer",
 ) -> int:
     grade = make_grade(fraction) if fraction is not None else None
     return store.record_attempt(
@@ -164,9 +164,11 @@ def test_stats_are_per_bank(store: ProgressStore) -> None:
 def test_sessions_end_and_last_open(store: ProgressStore) -> None:
     first = store.start_session("default", {})
     second = store.start_session("default", {})
-    assert store.last_open_session("default").id == second
+    open_now = store.last_open_session("default")
+    assert open_now is not None and open_now.id == second
     store.update_session(second, ended=True)
-    assert store.last_open_session("default").id == first
+    open_now = store.last_open_session("default")
+    assert open_now is not None and open_now.id == first
     assert store.session(second).ended_at is not None
     with pytest.raises(ProgressError, match="No interview session 99"):
         store.session(99)
