@@ -236,13 +236,18 @@ class ProgressStore:
         session's new state, in one transaction that is committed before this returns."""
         scored = grade is not None and grade.graded
         row = {
-            "session_id": session_id, "question_id": question_id, "question": question,
-            "topic": topic, "answer": answer, "kind": kind, "created_at": now_iso(),
+            "session_id": session_id,
+            "question_id": question_id,
+            "question": question,
+            "topic": topic,
+            "answer": answer,
+            "kind": kind,
+            "created_at": now_iso(),
             "grade_json": grade.model_dump_json() if grade else None,
             "score": grade.score if grade and scored else None,
             "max_score": grade.max_score if grade and scored else None,
             "grader": grade.grader if grade else None,
-        }  # fmt: skip
+        }
         with self._write() as conn:
             cursor = conn.execute(
                 f"INSERT INTO attempts ({', '.join(row)}) "

@@ -9,7 +9,7 @@ resumes at the first unanswered question.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.grade import Grade
@@ -162,20 +162,17 @@ class InterviewSession:
                 prompt=self.prompt,
                 notice="Type an answer, or one of: hint, skip, show answer, repeat, end.",
             )
-        llm, bank = self.config.llm, self.config.bank
+        how: dict[str, Any] = {"llm": self.config.llm, "bank": self.config.bank}
+        if self.config.base_url:
+            how["base_url"] = self.config.base_url
         if self.state.followup:
             prompt = self.prompt
-            grade = self.bot.grade(
-                text,
-                question=prompt.text if prompt else question.question,
-                reference=self.state.followup,
-                llm=llm,
-                bank=bank,
-            )
+            text_of = prompt.text if prompt else question.question
+            grade = self.bot.grade(text, question=text_of, reference=self.state.followup, **how)
             state = self.state.model_copy(update={"followup": None})
             self._record(question, text, grade, "followup", state=state)
             return self._advance("followup", grade=grade)
-        grade = self.bot.grade(text, question_id=question.id, llm=llm, bank=bank)
+        grade = self.bot.grade(text, question_id=question.id, **how)
         card = self.repetition.review(question.id, grade.fraction) if grade.graded else None
         state = self.state.model_copy(update={"followup": self._followup_point(grade)})
         self._record(question, text, grade, "answer", card=card, state=state)

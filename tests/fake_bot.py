@@ -7,6 +7,7 @@ which question a user's own question finds.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from interview_bot.grade import Grade, KeyPointResult
@@ -136,6 +137,7 @@ class FakeBot:
         question: str | None = None,
         reference: str | None = None,
         llm: str | None = None,
+        base_url: str | None = None,
         bank: str | None = None,
     ) -> Grade:
         self.calls.append(
@@ -145,6 +147,7 @@ class FakeBot:
                 "question": question,
                 "reference": reference,
                 "llm": llm,
+                "base_url": base_url,
                 "bank": bank,
             }
         )
@@ -181,4 +184,4 @@ class FakeBot:
         if progress:
             progress("parsed", 1, 1)
         self.banks[bank or "default"] = found
-        return {"bank": bank, "questions": len(found)}
+        return SimpleNamespace(bank=bank, questions=len(found))

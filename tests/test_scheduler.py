@@ -49,9 +49,17 @@ def review(
 
 @pytest.mark.parametrize(
     ("fraction", "rating"),
-    [(0.0, Rating.Again), (0.39, Rating.Again), (0.4, Rating.Hard), (0.59, Rating.Hard),
-     (0.6, Rating.Good), (0.84, Rating.Good), (0.85, Rating.Easy), (1.0, Rating.Easy)],
-)  # fmt: skip
+    [
+        (0.0, Rating.Again),
+        (0.39, Rating.Again),
+        (0.4, Rating.Hard),
+        (0.59, Rating.Hard),
+        (0.6, Rating.Good),
+        (0.84, Rating.Good),
+        (0.85, Rating.Easy),
+        (1.0, Rating.Easy),
+    ],
+)
 def test_rating_for(fraction: float, rating: Rating) -> None:
     assert rating_for(fraction) == rating
 

@@ -136,10 +136,17 @@ def test_end_gives_per_topic_means_and_extremes(bot: FakeBot, store: ProgressSto
 
 @pytest.mark.parametrize(
     ("text", "command"),
-    [("hint", "hint"), ("Skip.", "skip"), ("show answer", "show_answer"),
-     ("Show the answer!", "show_answer"), ("repeat", "repeat"), ("END", "end"),
-     ("skip connections help gradients flow", None), ("the answer is 42", None)],
-)  # fmt: skip
+    [
+        ("hint", "hint"),
+        ("Skip.", "skip"),
+        ("show answer", "show_answer"),
+        ("Show the answer!", "show_answer"),
+        ("repeat", "repeat"),
+        ("END", "end"),
+        ("skip connections help gradients flow", None),
+        ("the answer is 42", None),
+    ],
+)
 def test_commands_are_whole_messages(text: str, command: str | None) -> None:
     assert parse_command(text) == command
 
@@ -273,6 +280,7 @@ def test_session_settings_hold_the_grader_but_never_a_key(
     session = start(bot, store, length=1, llm="openai:gpt-4o-mini", base_url="http://x")
     session.handle("answer")
     assert bot.calls[0]["llm"] == "openai:gpt-4o-mini"
+    assert bot.calls[0]["base_url"] == "http://x"
     settings = store.session(session.id).settings
     assert settings["llm"] == "openai:gpt-4o-mini"
     assert not any("key" in name for name in settings)

@@ -1,0 +1,7 @@
+"""The browser door: a Gradio app over the interview session (``interview-bot serve``)."""
+
+from __future__ import annotations
+
+from interview_bot.web.app import UnsafeListenError, build_app, launch
+
+__all__ = ["UnsafeListenError", "build_app", "launch"]

@@ -1,0 +1,146 @@
+"""Handlers of the Banks tab: check an uploaded bank file, ingest it as its own bank, switch.
+
+An upload is size-checked before a byte of it is parsed, validated with the same parser the
+CLI uses (problems shown as ``file:line: message``), copied under DATA_DIR/uploads/BANK and
+only then ingested into its own collection.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from interview_bot.bank import parse_files
+from interview_bot.errors import BankError, BankErrors, InterviewBotError
+from interview_bot.settings import Settings
+from interview_bot.web.grader import UserState
+from interview_bot.web.render import escape_text
+
+BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+Progress = Callable[..., Any]
+
+
+class Ingesting(Protocol):
+    settings: Settings
+    store: Any
+
+    def ingest(
+        self, paths: list[Path], bank: str | None = None, progress: Any = None, force: bool = False
+    ) -> Any: ...
+
+
+def _located(error: BankError) -> str:
+    """``name:line: message`` with the upload's temporary folder left out."""
+    where = Path(error.path).name + (f":{error.line}" if error.line is not None else "")
+    return f"{where}: {error.message}"
+
+
+def problems_text(exc: BankError | BankErrors) -> str:
+    """The problems of a bank file, one ``file:line: message`` per line, HTML shown as text."""
+    errors = exc.errors if isinstance(exc, BankErrors) else [exc]
+    lines = "\n".join(f"- {escape_text(_located(e))}" for e in errors)
+    return f"**This file cannot be used as a bank ({len(errors)} problem(s)):**\n\n{lines}"
+
+
+def _size_problem(path: Path, limit: int) -> str | None:
+    size = path.stat().st_size
+    if size > limit:
+        return (
+            f"**{escape_text(path.name)} is {size:,} bytes; the upload limit is {limit:,}** "
+            "(INTERVIEW_BOT_MAX_UPLOAD_BYTES) - split the file or raise the limit."
+        )
+    return None
+
+
+def default_name(upload: str | None) -> str:
+    """A bank name suggested by the uploaded file's name."""
+    if not upload:
+        return ""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(upload).stem).strip("-_")[:40]
+    return stem or "uploaded"
+
+
+class BankHandlers:
+    def __init__(self, bot: Ingesting, settings: Settings) -> None:
+        self.bot, self.settings = bot, settings
+
+    def banks(self) -> list[str]:
+        return list(self.bot.store.banks())
+
+    def check(self, upload: str | None) -> str:
+        """Validate an upload without ingesting it: "ok" with counts, or its problems."""
+        if not upload:
+            return ""
+        path = Path(upload)
+        problem = _size_problem(path, self.settings.max_upload_bytes)
+        if problem:
+            return problem
+        try:
+            (parsed,) = parse_files([path], self.settings.max_upload_bytes)
+        except (BankError, BankErrors) as exc:
+            return problems_text(exc)
+        return (
+            f"✓ {escape_text(path.name)}: {len(parsed.questions)} questions, "
+            f"{parsed.answered} with answers ({parsed.format}). Name the bank and press "
+            "**Ingest**."
+        )
+
+    def ingest(
+        self, upload: str | None, name: str, user: UserState, progress: Progress | None = None
+    ) -> tuple[str, Any, UserState]:
+        """Check, copy and ingest an upload into bank ``name``, then switch this browser to it.
+        Returns (message, bank dropdown update, user state)."""
+        import gradio as gr
+
+        keep = gr.update()
+        if not upload:
+            return "Choose a bank file first.", keep, user
+        name = name.strip() or default_name(upload)
+        if not BANK_NAME.match(name):
+            return (
+                f"**Bank name {escape_text(name)!s} is not usable:** use 1-40 letters, "
+                "digits, - or _.",
+                keep,
+                user,
+            )
+        path = Path(upload)
+        problem = _size_problem(path, self.settings.max_upload_bytes)
+        if problem:
+            return problem, keep, user
+        try:
+            parse_files([path], self.settings.max_upload_bytes)
+        except (BankError, BankErrors) as exc:
+            return problems_text(exc), keep, user
+        folder = self.settings.data_dir / "uploads" / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        target = folder / path.name
+        shutil.copyfile(path, target)
+
+        def report(stage: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress((done, total), desc=stage)
+
+        try:
+            result = self.bot.ingest([target], bank=name, progress=report)
+        except (BankError, BankErrors) as exc:
+            return problems_text(exc), keep, user
+        except InterviewBotError as exc:
+            return f"⚠️ **{escape_text(str(exc))}**", keep, user
+        count = getattr(result, "questions", "?")
+        user = user.model_copy(update={"bank": name, "session_id": None})
+        message = (
+            f"✓ Ingested **{escape_text(path.name)}** into bank **{name}** "
+            f"({count} questions). Interviews now use this bank."
+        )
+        return message, gr.update(choices=self.banks(), value=name), user
+
+    def switch(self, bank: str | None, user: UserState) -> tuple[str, UserState]:
+        if not bank or bank not in self.banks():
+            return "Choose one of the ingested banks.", user
+        user = user.model_copy(update={"bank": bank, "session_id": None})
+        return f"Interviews now use bank **{escape_text(bank)}**.", user

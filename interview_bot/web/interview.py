@@ -1,0 +1,157 @@
+"""Handlers of the Interview tab: start, answer, buttons; they call the session and render.
+
+Each handler takes the browser's :class:`UserState` and chat history and returns new ones;
+nothing about a user is kept anywhere else. The session itself is rebuilt from the progress
+database on every call, so a restarted server can resume it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from interview_bot.errors import InterviewBotError
+from interview_bot.progress import ProgressStore
+from interview_bot.scheduler import topic_of
+from interview_bot.session import Bot, InterviewSession
+from interview_bot.settings import Settings
+from interview_bot.turns import SessionConfig, Summary, Turn
+from interview_bot.web.grader import UserState, request_env, scrub
+from interview_bot.web.render import (
+    Message,
+    error_message,
+    status_text,
+    summary_text,
+    turn_messages,
+    user_message,
+)
+
+ANY = "any"
+FIXED, ADAPTIVE = "Fixed length", "Adaptive (spaced repetition)"
+COMMAND_WORDS = {
+    "hint": "hint",
+    "skip": "skip",
+    "show_answer": "show answer",
+    "repeat": "repeat",
+    "end": "end",
+}
+# history, user state, status line, summary Markdown, summary chart, summary visible, textbox
+ChatOutputs = tuple[list[Message], UserState, str, str, pd.DataFrame, Any, str]
+
+
+def summary_frame(summary: Summary | None) -> pd.DataFrame:
+    """Per-topic mean score in percent, for the summary bar chart."""
+    rows = [] if summary is None else summary.topics
+    return pd.DataFrame(
+        {"topic": [t.topic for t in rows], "score": [round(t.mean_fraction * 100, 1) for t in rows]}
+    )
+
+
+class InterviewHandlers:
+    """The Interview tab's event handlers over one shared bot and progress store."""
+
+    def __init__(self, bot: Bot, settings: Settings, progress: ProgressStore) -> None:
+        self.bot, self.settings, self.progress = bot, settings, progress
+        # one request at a time per interview (a double click must not answer twice)
+        self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+    def topics(self, bank: str) -> list[str]:
+        return sorted({topic_of(q) for q in self.bot.gradable(bank)})
+
+    def _outputs(
+        self, history: list[Message], user: UserState, turn: Turn | None, text: str = ""
+    ) -> ChatOutputs:
+        import gradio as gr
+
+        summary = turn.summary if turn else None
+        if turn is not None:
+            prompt = turn.prompt
+        else:
+            session = self._session(user)
+            prompt = session.prompt if session and not session.ended else None
+        return (
+            history,
+            user,
+            status_text(prompt),
+            summary_text(summary) if summary else "",
+            summary_frame(summary),
+            gr.update(visible=summary is not None),
+            text,
+        )
+
+    def _session(self, user: UserState) -> InterviewSession | None:
+        if user.session_id is None:
+            return None
+        return InterviewSession(self.bot, self.progress, user.session_id)
+
+    def _failed(
+        self, history: list[Message], user: UserState, error: InterviewBotError, text: str = ""
+    ) -> ChatOutputs:
+        message = error_message(InterviewBotError(scrub(str(error), user)))
+        return self._outputs([*history, message], user, None, text)
+
+    def start(
+        self,
+        topics: list[str] | None,
+        difficulty: str,
+        mode: str,
+        length: float,
+        user: UserState,
+        history: list[Message] | None = None,
+    ) -> ChatOutputs:
+        """Start a new interview with the browser's bank and grader; the chat starts afresh."""
+        config = SessionConfig(
+            bank=user.bank,
+            topics=list(topics or []),
+            difficulty=None if difficulty in (ANY, "", None) else difficulty,  # type: ignore[arg-type]
+            length=int(length),
+            adaptive=mode == ADAPTIVE,
+            llm=user.llm,
+            base_url=user.base_url,
+        )
+        try:
+            session, turn = InterviewSession.start(self.bot, self.progress, config)
+        except InterviewBotError as exc:
+            return self._failed(list(history or []), user, exc)
+        user = user.model_copy(update={"session_id": session.id})
+        return self._outputs(turn_messages(turn), user, turn)
+
+    def resume(self, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
+        """Reopen this bank's last unfinished interview (after a restart, or in a new tab)."""
+        session = InterviewSession.resume(self.bot, self.progress, user.bank)
+        if session is None:
+            note = {"role": "assistant", "content": "No unfinished interview to resume."}
+            return self._outputs([*(history or []), note], user, None)
+        user = user.model_copy(update={"session_id": session.id})
+        try:
+            turn = session.opening()
+        except InterviewBotError as exc:
+            return self._failed(list(history or []), user, exc)
+        notice = {"role": "assistant", "content": f"Resuming interview {session.id}."}
+        return self._outputs([*(history or []), notice, *turn_messages(turn)], user, turn)
+
+    def send(self, text: str, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
+        """A typed message: an answer, a command word, or the user's own question."""
+        history = list(history or [])
+        if not text.strip():
+            return self._outputs(history, user, None)
+        session = self._session(user)
+        if session is None or session.ended:
+            note = {"role": "assistant", "content": "Press **Start** to begin an interview."}
+            return self._outputs([*history, user_message(text), note], user, None, text)
+        try:
+            with self._locks[session.id], request_env(user):
+                session = InterviewSession(self.bot, self.progress, session.id)  # fresh state
+                turn = session.handle(text)
+        except InterviewBotError as exc:  # nothing was stored: keep the text to try again
+            return self._failed([*history, user_message(text)], user, exc, text)
+        return self._outputs([*history, user_message(text), *turn_messages(turn)], user, turn)
+
+    def command(
+        self, name: str, user: UserState, history: list[Message] | None = None
+    ) -> ChatOutputs:
+        """A button: the same as typing its word."""
+        return self.send(COMMAND_WORDS[name], user, history)

@@ -1,0 +1,80 @@
+"""Handlers of the Progress tab: score over time, per-topic mastery, session exports."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from interview_bot.progress import ProgressStore
+from interview_bot.progress_stats import export_json, export_markdown, score_over_time, topic_stats
+from interview_bot.scheduler import Repetition, topic_of
+from interview_bot.session import Bot
+from interview_bot.web.grader import UserState
+
+MASTERY_COLUMNS = ["topic", "answers", "mean score %", "last practised", "due now"]
+
+
+class ProgressHandlers:
+    def __init__(self, bot: Bot, progress: ProgressStore) -> None:
+        self.bot, self.progress = bot, progress
+
+    def score_frame(self, user: UserState) -> pd.DataFrame:
+        """Every scored answer of this bank: when, score in percent, which session."""
+        rows = score_over_time(self.progress, bank=user.bank)
+        return pd.DataFrame(
+            {
+                "time": pd.to_datetime([t for t, _, _ in rows], utc=True),
+                "score": [round(f * 100, 1) for _, f, _ in rows],
+                "session": [str(s) for _, _, s in rows],
+            }
+        )
+
+    def mastery_frame(self, user: UserState) -> pd.DataFrame:
+        """Per topic: answers, mean score, last practised, and cards due for review now."""
+        topic_by_id = {q.id: topic_of(q) for q in self.bot.gradable(user.bank)}
+        now = datetime.now(UTC)
+        due: dict[str, int] = {}
+        for qid, card in Repetition(self.progress, user.bank).cards().items():
+            if qid in topic_by_id and card.due <= now:
+                due[topic_by_id[qid]] = due.get(topic_by_id[qid], 0) + 1
+        rows = [
+            [
+                t.topic,
+                t.attempts,
+                round(t.mean_fraction * 100, 1),
+                t.last_at[:16].replace("T", " "),
+                due.get(t.topic, 0),
+            ]
+            for t in topic_stats(self.progress, bank=user.bank)
+        ]
+        return pd.DataFrame(rows, columns=MASTERY_COLUMNS)
+
+    def refresh(self, user: UserState) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+        frame = self.score_frame(user)
+        note = (
+            f"{len(frame)} scored answers in bank **{user.bank}**."
+            if len(frame)
+            else f"No scored answers in bank **{user.bank}** yet."
+        )
+        return frame, self.mastery_frame(user), note
+
+    def _session_id(self, user: UserState) -> int | None:
+        if user.session_id is not None:
+            return user.session_id
+        sessions = self.progress.sessions(user.bank)
+        return sessions[0].id if sessions else None
+
+    def export(self, user: UserState) -> tuple[str | None, str | None, str]:
+        """This browser's interview (or the bank's latest) as a Markdown and a JSON file."""
+        session_id = self._session_id(user)
+        if session_id is None:
+            return None, None, "No interview to export yet."
+        folder = Path(tempfile.mkdtemp(prefix="interview-bot-export-"))
+        md = folder / f"interview-{session_id}.md"
+        js = folder / f"interview-{session_id}.json"
+        md.write_text(export_markdown(self.progress, session_id), encoding="utf-8")
+        js.write_text(export_json(self.progress, session_id), encoding="utf-8")
+        return str(md), str(js), f"Exported interview {session_id}."
