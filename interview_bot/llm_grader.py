@@ -13,25 +13,16 @@ above the offline grader, the grade keeps the offline score and its feedback say
 from __future__ import annotations
 
 import inspect
-import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from string import Template
-from typing import Annotated, Any
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    create_model,
-)
 
 from interview_bot.errors import LLMError, RubricError
 from interview_bot.grade import CriterionScore, Grade, Grader, GradingTarget, KeyPointResult
@@ -39,6 +30,8 @@ from interview_bot.llm.cache import GradeCache, cache_key
 from interview_bot.llm.connection import check_connection
 from interview_bot.llm.failures import Failure, InvalidReply, classify
 from interview_bot.llm.registry import endpoint, make_chat_model, parse_spec
+from interview_bot.llm.untrusted import INJECTION_MARKERS, has_injection_markers, neutralise
+from interview_bot.llm.verdict import LLMVerdict, summarise, verdict_model, why_unparsed
 from interview_bot.rubric import Rubric, load_prompt, load_rubric
 from interview_bot.settings import Settings
 
@@ -58,92 +51,6 @@ SYSTEM_PROMPT = "grade_system"
 USER_PROMPT = "grade_user"
 MAX_TOKENS = 1024
 GUARD_MARGIN = 0.2
-
-DATA_TAGS = ("question", "reference_answer", "key_points", "offline_evidence", "candidate_answer")
-_TAG = re.compile(r"<(?=\s*/?\s*(?:" + "|".join(DATA_TAGS) + r")\b)", re.IGNORECASE)
-
-INJECTION_MARKERS = re.compile(
-    r"ignore\s+(?:all\s+|any\s+)?(?:the\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
-    r"(?:instructions|rubric|rules|prompt)"
-    r"|system\s*(?:note|override)"
-    r"|(?:full|maximum|max|perfect)\s+(?:marks|score|points)"
-    r"|(?:give|award|assign|grade)\s+(?:me\s+|this\s+|it\s+)?(?:a\s+)?(?:5|10|100)\b"
-    r"|you\s+are\s+now\b|new\s+instructions|^\s*(?:system|assistant)\s*:"
-    r"|</?\s*(?:system|instructions?|" + "|".join(DATA_TAGS) + r")\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def neutralise(text: str) -> str:
-    """Defuse anything in ``text`` that looks like one of the prompt's data tags."""
-    return _TAG.sub("&lt;", text)
-
-
-def has_injection_markers(answer: str) -> bool:
-    """Whether the answer contains text addressed to the grader rather than the interviewer."""
-    return INJECTION_MARKERS.search(answer) is not None
-
-
-class LLMVerdict(BaseModel):
-    """Base of the verdict the LLM returns; :func:`verdict_model` adds one field per criterion."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    def criterion_levels(self, rubric: Rubric) -> dict[str, int]:
-        return {name: int(getattr(self, name).level) for name in rubric.names}
-
-    def criterion_rationales(self, rubric: Rubric) -> dict[str, str]:
-        return {name: str(getattr(self, name).rationale) for name in rubric.names}
-
-
-def _clip(limit: int, required: bool = False) -> AfterValidator:
-    """Trim overlong model text instead of rejecting it; optionally refuse empty text.
-
-    Length limits stay out of the JSON schema on purpose: llama.cpp turns ``maxLength``
-    into a grammar so large that its server fails to parse it.
-    """
-
-    def clip(text: str) -> str:
-        text = text.strip()
-        if required and not text:
-            raise ValueError("must not be empty")
-        return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-    return AfterValidator(clip)
-
-
-Rationale = Annotated[str, _clip(600)]
-Feedback = Annotated[str, _clip(2000, required=True)]
-ModelAnswer = Annotated[str, _clip(3000)]
-
-
-def verdict_model(rubric: Rubric) -> type[LLMVerdict]:
-    """The function-calling schema for ``rubric``: out-of-range levels fail validation."""
-    level = create_model(
-        "CriterionVerdict",
-        rationale=(Rationale, Field(description="One or two sentences: why this level.")),
-        level=(int, Field(ge=1, le=rubric.levels, description=f"Level 1 to {rubric.levels}.")),
-    )
-    fields: dict[str, Any] = {
-        "key_points_covered": (
-            list[int],
-            Field(description="Numbers of the key points the answer covers (may be empty)."),
-        ),
-        "key_points_missed": (
-            list[int],
-            Field(description="Numbers of the key points it misses (may be empty)."),
-        ),
-    }
-    for c in rubric.criteria:
-        fields[c.name] = (level, Field(description=f"Level and rationale for {c.name}."))
-    fields["feedback"] = (Feedback, Field(description="Two to four sentences to the candidate."))
-    fields["model_answer"] = (
-        ModelAnswer,
-        Field(description="A concise answer that would get top marks."),
-    )
-    doc = "Submit the verdict on the candidate answer, one level per rubric criterion."
-    model: type[LLMVerdict] = create_model("LLMVerdict", __base__=LLMVerdict, __doc__=doc, **fields)
-    return model
 
 
 class _GaveUp(Exception):
@@ -336,10 +243,10 @@ class LLMGrader:
     def _check(self, output: Any, target: GradingTarget) -> LLMVerdict:
         if isinstance(output, dict):
             if output.get("parsing_error") is not None:
-                raise InvalidReply(f"reply did not validate: {_summarise(output['parsing_error'])}")
+                raise InvalidReply(f"reply did not validate: {summarise(output['parsing_error'])}")
             parsed = output.get("parsed")
             if parsed is None:
-                raise InvalidReply(_why_unparsed(output.get("raw")))
+                raise InvalidReply(why_unparsed(output.get("raw")))
             output = parsed
         if not isinstance(output, LLMVerdict):
             output = self.verdict_model.model_validate(output)
@@ -409,31 +316,6 @@ class LLMGrader:
             grader=self.name,
             rubric_version=rubric.version,
         )
-
-
-def _summarise(error: BaseException) -> str:
-    """The first validation problem in a line, e.g. ``correctness.level: ... (got 9)``."""
-    cause = error if isinstance(error, ValidationError) else error.__cause__
-    if not isinstance(cause, ValidationError):
-        return " ".join(str(error).split())[:200]
-    problems = cause.errors()
-    first = problems[0]
-    where = ".".join(str(p) for p in first["loc"]) or "reply"
-    got = repr(first.get("input"))[:40]
-    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
-    return f"{where}: {first['msg']} (got {got}){more}"
-
-
-def _why_unparsed(raw: Any) -> str:
-    """Why a reply yielded no verdict: malformed or missing function call, cut off or not."""
-    metadata = getattr(raw, "response_metadata", None) or {}
-    cut = " (cut off at max_tokens)" if metadata.get("finish_reason") == "length" else ""
-    invalid = getattr(raw, "invalid_tool_calls", None) or []
-    if invalid:
-        error = " ".join(str(invalid[0].get("error") or "").split())[:120]
-        return f"malformed function call{cut}: {error}"
-    content = getattr(raw, "content", raw)
-    return f"no function call in reply{cut}: {str(content)[:120]!r}"
 
 
 def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:

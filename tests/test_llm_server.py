@@ -229,6 +229,19 @@ def completion(message: dict[str, Any], finish: str = "stop") -> str:
     )
 
 
+@pytest.mark.llm
+def test_grade_in_process_with_llamacpp(tmp_path: Path) -> None:
+    spec = f"llamacpp:{smollm2_gguf()}"
+    settings = Settings(data_dir=tmp_path, llm_retries=0)
+    grade = LLMGrader(spec, settings, StubGrader(), max_tokens=300).grade(TARGET, ANSWER)
+    print(f"\nin-process SmolLM2 grade in {grade.elapsed_ms / 1000:.1f} s: {grade.fallback_reason}")
+    assert Grade.model_validate(grade.model_dump()) == grade
+    if grade.fallback_reason is None:
+        assert grade.grader == f"llm:{spec}"
+    else:  # the model ran but its verdict did not validate; the reason names the model file
+        assert grade.fallback_reason.startswith(f"LLM {spec} gave no valid verdict")
+
+
 class FlakyHandler(BaseHTTPRequestHandler):
     """Answers every chat completion with ``mode``: garbage, HTTP 429, prose or a verdict."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -19,7 +20,10 @@ def make_llamacpp(target: str, settings: Settings, max_tokens: int | None) -> Ba
     if not path.is_file():
         raise LLMError(f"GGUF model file not found: {path} - pass llamacpp:/path/to/model.gguf")
     try:
-        from langchain_community.chat_models import ChatLlamaCpp
+        with warnings.catch_warnings():
+            # langchain-community announces its sunset on import; users cannot act on that.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from langchain_community.chat_models import ChatLlamaCpp
     except ImportError:
         raise LLMError(
             "llamacpp: needs llama-cpp-python and langchain-community - "
