@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from interview_bot.errors import LLMError
 from interview_bot.settings import Settings
 
-Factory = Callable[[str, Settings, "int | None"], BaseChatModel]
+Factory = Callable[[str, Settings, int | None], BaseChatModel]
 Endpoint = Callable[[str, Settings], str]
 
 
