@@ -1,0 +1,263 @@
+"""The web app's handlers, driven directly: chat flow, escaping, banks, progress, settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+from fake_bot import FakeBot, make_grade
+
+from interview_bot.errors import LLMError
+from interview_bot.grade import CriterionScore
+from interview_bot.progress import ProgressStore
+from interview_bot.settings import Settings
+from interview_bot.web import UnsafeListenError, build_app
+from interview_bot.web.app import check_listen, parse_auth
+from interview_bot.web.banks import BankHandlers
+from interview_bot.web.grader import KEY_VARIABLE, UserState, check_grader, save_grader
+from interview_bot.web.interview import ADAPTIVE, FIXED, InterviewHandlers
+from interview_bot.web.progress_tab import ProgressHandlers
+from interview_bot.web.render import escape_text, grade_card
+
+XSS = "<img src=x onerror=alert(1)>"
+BROKEN = (
+    '[\n  {"question": "What is RoPE?", "answer": "Rotary."},\n  {"answer": "no question"}\n]\n'
+)
+GOOD = (
+    "## What is a KV cache?\nKeys and values of past tokens are stored so each new token "
+    "only computes its own.\n\n## What is RoPE?\nRotary embeddings rotate queries and keys.\n"
+)
+
+
+@pytest.fixture
+def bot(settings: Settings) -> FakeBot:
+    return FakeBot(settings)
+
+
+@pytest.fixture
+def store(settings: Settings) -> ProgressStore:
+    return ProgressStore(settings.progress_path)
+
+
+@pytest.fixture
+def chat(bot: FakeBot, settings: Settings, store: ProgressStore) -> InterviewHandlers:
+    return InterviewHandlers(bot, settings, store)
+
+
+def texts(history: list[dict[str, str]]) -> str:
+    return "\n".join(m["content"] for m in history)
+
+
+def test_escape_text_shows_html_as_text_and_keeps_markdown_and_code() -> None:
+    assert escape_text(XSS) == "&lt;img src=x onerror=alert(1)&gt;"
+    text = "**bold** and `a<b>` and\n```python\nif a < b: print('<p>')\n```\n<script>x</script>"
+    escaped = escape_text(text)
+    assert "**bold**" in escaped and "`a<b>`" in escaped
+    assert "if a < b: print('<p>')" in escaped
+    assert "&lt;script&gt;x&lt;/script&gt;" in escaped and "<script>" not in escaped
+
+
+def test_grade_card_has_score_criteria_key_points_feedback_and_reference() -> None:
+    grade = make_grade(0.6, covered=1, missed=1, feedback="Say more about <b>keys</b>.")
+    grade = grade.model_copy(
+        update={
+            "criteria": [
+                CriterionScore(
+                    name="accuracy", score=3, max_score=4, weight=0.5, rationale="mostly | right"
+                )
+            ],
+            "reference": "Rotary <i>embeddings</i>.",
+            "fallback_reason": "LLM openai:x timed out",
+        }
+    )
+    card = grade_card(grade)
+    assert "### Score: 6 / 10 (60%)" in card
+    assert "| accuracy | 3/4 | 0.5 | mostly \\| right |" in card
+    assert "✓ covered point 0" in card and "✗ missed point 0" in card
+    assert "The LLM grader failed" in card and "timed out" in card
+    assert "Say more about &lt;b&gt;keys&lt;/b&gt;." in card
+    assert "<details><summary>Reference answer</summary>" in card
+    assert "Rotary &lt;i&gt;embeddings&lt;/i&gt;." in card
+    ungraded = grade_card(make_grade(0.0, graded=False, feedback="No reference is close."))
+    assert "### Not scored" in ungraded and "Score:" not in ungraded
+
+
+def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBot) -> None:
+    history, user, status, summary, frame, visible, _box = chat.start(
+        [], "any", FIXED, 3, UserState(), []
+    )
+    assert "Question 1 of 3" in texts(history) and "Why this question" in texts(history)
+    assert "chosen because" in status and summary == "" and visible["visible"] is False
+    bot.enqueue(make_grade(0.9, missed=0))
+    history, user, *_ = chat.send("my answer", user, history)
+    assert "### Score: 9 / 10" in texts(history) and "Question 2 of 3" in texts(history)
+    history, user, *_ = chat.command("hint", user, history)
+    assert "Hint 1/2" in texts(history)
+    history, user, *_ = chat.command("repeat", user, history)
+    history, user, *_ = chat.command("skip", user, history)
+    assert "Question 3 of 3" in texts(history)
+    history, user, status, summary, frame, visible, _box = chat.command("end", user, history)
+    assert "Interview summary" in summary and visible["visible"] is True
+    assert list(frame.columns) == ["topic", "score"] and len(frame) == 2
+    assert set(frame["score"]) == {90.0, 0.0}
+    assert "No interview running" in status
+    history, user, *_ = chat.send("another answer", user, history)
+    assert "Press **Start**" in history[-1]["content"]
+
+
+def test_html_answer_is_escaped_in_the_chat_and_stored_verbatim(
+    chat: InterviewHandlers, store: ProgressStore
+) -> None:
+    history, user, *_ = chat.start([], "any", FIXED, 2, UserState(), [])
+    history, user, *_ = chat.send(XSS, user, history)
+    mine = [m for m in history if m["role"] == "user"]
+    assert mine[-1]["content"] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert XSS not in texts(history)
+    assert store.attempts(user.session_id)[0].answer == XSS
+
+
+def test_errors_are_shown_and_the_answer_is_kept(
+    chat: InterviewHandlers, bot: FakeBot, store: ProgressStore
+) -> None:
+    history, user, *_rest = chat.start(["Cooking"], "any", FIXED, 2, UserState(), [])
+    assert "No question with a reference" in history[-1]["content"] and user.session_id is None
+    history, user, *_ = chat.start([], "basic", ADAPTIVE, 2, UserState(), [])
+    bot.enqueue(LLMError("No LLM reachable at http://127.0.0.1:9 - start it"))
+    history, user, *_, box = chat.send("an answer worth keeping", user, history)
+    assert "No LLM reachable" in history[-1]["content"]
+    assert box == "an answer worth keeping"
+    assert store.attempts(user.session_id) == []
+
+
+def test_resume_reopens_the_unfinished_interview(chat: InterviewHandlers) -> None:
+    history, user, *_ = chat.start([], "any", FIXED, 3, UserState(), [])
+    chat.send("first", user, history)
+    fresh_browser = UserState()
+    history, user2, _status, *_ = chat.resume(fresh_browser, [])
+    assert user2.session_id == user.session_id
+    assert "Question 2 of 3" in texts(history)
+    assert "Resuming interview" in texts(history)
+
+
+def test_api_key_is_used_for_the_call_but_never_echoed_or_stored(
+    chat: InterviewHandlers, bot: FakeBot, store: ProgressStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    user, status, box = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "", "sk-secret-1")
+    assert box == "" and "sk-secret" not in status and "API key set" in status
+    assert user.api_key == "sk-secret-1" and user.llm == "openai:gpt-4o-mini"
+    seen: list[str | None] = []
+    original = bot.grade
+
+    def grade(*args: Any, **kwargs: Any) -> Any:
+        seen.append(os.environ.get(KEY_VARIABLE))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bot, "grade", grade)
+    history, user, *_ = chat.start([], "any", FIXED, 2, user, [])
+    history, user, *_ = chat.send("answer", user, history)
+    assert seen == ["sk-secret-1"] and KEY_VARIABLE not in os.environ
+    assert "sk-secret" not in texts(history)
+    raw = store.path.read_bytes() + Path(str(store.path) + "-wal").read_bytes()
+    assert b"sk-secret" not in raw
+    offline, status, _ = save_grader(user, "offline", "", "", "")
+    assert offline.api_key is None and offline.llm == "offline"
+
+
+def test_test_connection_reports_clearly_without_the_key(settings: Settings) -> None:
+    assert "needs no connection" in check_grader(settings, UserState())
+    user, _, _ = save_grader(UserState(), "LLM", "openai:m", "http://127.0.0.1:9/v1", "sk-abc")
+    message = check_grader(replace(settings, llm_timeout=5), user)
+    assert message.startswith("⚠️") and "127.0.0.1:9" in message and "sk-abc" not in message
+
+
+def test_bank_upload_validation_and_ingest(
+    bot: FakeBot, settings: Settings, tmp_path: Path
+) -> None:
+    banks = BankHandlers(bot, settings)
+    broken = tmp_path / "broken.json"
+    broken.write_text(BROKEN, encoding="utf-8")
+    assert "broken.json:3: question has no text" in banks.check(str(broken))
+    message, dropdown, user = banks.ingest(str(broken), "mine", UserState())
+    assert "broken.json:3: question has no text" in message and user.bank == "default"
+    good = tmp_path / "good.md"
+    good.write_text(GOOD, encoding="utf-8")
+    assert banks.check(str(good)).startswith("✓ good.md: 2 questions")
+    calls: list[tuple[Any, ...]] = []
+    message, dropdown, user = banks.ingest(
+        str(good), "mine", UserState(session_id=4), lambda *a, **k: calls.append((a, k))
+    )
+    assert "into bank **mine** (2 questions)" in message
+    assert user.bank == "mine" and user.session_id is None
+    assert dropdown["value"] == "mine" and "mine" in dropdown["choices"]
+    assert calls and (settings.data_dir / "uploads" / "mine" / "good.md").exists()
+    bad_name, _, _ = banks.ingest(str(good), "../etc", UserState())
+    assert "not usable" in bad_name
+
+
+def test_oversized_upload_is_refused_before_parsing(
+    bot: FakeBot, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = replace(settings, max_upload_bytes=100)
+    big = tmp_path / "big.md"
+    big.write_text(GOOD * 10, encoding="utf-8")
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("parsed an oversized upload")
+
+    monkeypatch.setattr("interview_bot.web.banks.parse_files", never)
+    banks = BankHandlers(bot, small)
+    assert "the upload limit is 100" in banks.check(str(big))
+    assert "the upload limit is 100" in banks.ingest(str(big), "big", UserState())[0]
+
+
+def test_switching_banks(bot: FakeBot, settings: Settings) -> None:
+    bot.banks["other"] = bot.banks["default"][:2]
+    banks = BankHandlers(bot, settings)
+    message, user = banks.switch("other", UserState(session_id=3))
+    assert user.bank == "other" and user.session_id is None and "other" in message
+    message, same = banks.switch("missing", user)
+    assert same is user and "Choose one" in message
+
+
+def test_progress_tab_plots_table_and_exports(
+    chat: InterviewHandlers, bot: FakeBot, store: ProgressStore
+) -> None:
+    progress = ProgressHandlers(bot, store)
+    assert progress.export(UserState())[2] == "No interview to export yet."
+    history, user, *_ = chat.start([], "any", FIXED, 3, UserState(), [])
+    bot.enqueue(make_grade(0.5, missed=0), make_grade(0.7, missed=0))
+    history, user, *_ = chat.send("one", user, history)
+    history, user, *_ = chat.send("two", user, history)
+    over_time, mastery, note = progress.refresh(user)
+    assert list(over_time["score"]) == [50.0, 70.0] and "2 scored answers" in note
+    assert str(over_time["time"].dtype).startswith("datetime64")
+    assert list(mastery.columns) == [
+        "topic",
+        "answers",
+        "mean score %",
+        "last practised",
+        "due now",
+    ]
+    assert mastery["answers"].sum() == 2
+    md, js, note = progress.export(user)
+    assert md and js and Path(md).read_text().startswith(f"# Interview session {user.session_id}")
+    assert len(json.loads(Path(js).read_text())["attempts"]) == 2
+
+
+def test_build_app_and_listen_rules(bot: FakeBot, settings: Settings) -> None:
+    assert isinstance(build_app(bot, settings), gr.Blocks)
+    check_listen("127.0.0.1", None)
+    check_listen("localhost", None)
+    check_listen("::1", None)
+    with pytest.raises(UnsafeListenError, match=r"Refusing to listen on 0\.0\.0\.0 without --auth"):
+        check_listen("0.0.0.0", None)
+    check_listen("0.0.0.0", ("me", "pw"))
+    assert parse_auth("me:p:w") == ("me", "p:w") and parse_auth(None) is None
+    with pytest.raises(UnsafeListenError, match="USER:PASS"):
+        parse_auth("me")
