@@ -138,10 +138,7 @@ class LLMGrader:
             "max_score": f"{self.rubric.max_score:g}",
             "criteria": ", ".join(self.rubric.names),
             "question": neutralise(target.question),
-            "reference": neutralise(
-                target.reference
-                or "(no reference answer: grade against what an expert interviewer would expect)"
-            ),
+            "reference": neutralise(_references(target)),
             "key_points": neutralise(points or "(no key points given)"),
             "evidence": neutralise(self._evidence_text(target, offline)),
             "answer": neutralise(answer),
@@ -172,7 +169,7 @@ class LLMGrader:
         prompts = self.system_template.template + "\x1f" + self.user_template.template
         return cache_key(
             target.question,
-            target.reference,
+            _references(target),
             answer,
             self.spec,
             self.where,
@@ -189,6 +186,9 @@ class LLMGrader:
             if hit is not None:
                 return hit
         offline = (self.evidence or self.fallback.grade)(target, answer)
+        if not target.key_points and offline.key_points:
+            # The offline grader derived key points from the reference: grade against those.
+            target = target.model_copy(update={"key_points": [k.text for k in offline.key_points]})
         messages = self.build_messages(target, answer, offline)
         try:
             verdict = self._ask(messages, target)
@@ -316,6 +316,17 @@ class LLMGrader:
             grader=self.name,
             rubric_version=rubric.version,
         )
+
+
+def _references(target: GradingTarget) -> str:
+    """The reference answer, plus the other accepted answers of a merged question."""
+    refs = [r for r in [target.reference, *target.references] if r and r.strip()]
+    refs = list(dict.fromkeys(r.strip() for r in refs))
+    if not refs:
+        return "(no reference answer: grade against what an expert interviewer would expect)"
+    if len(refs) == 1:
+        return refs[0]
+    return "\n\n".join(f"Accepted answer {i}:\n{r}" for i, r in enumerate(refs, 1))
 
 
 def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:

@@ -356,6 +356,41 @@ def test_bank_text_and_evidence_are_fenced_too(
     assert 'closest answer text: "average the values"' in user
 
 
+def test_merged_references_are_all_shown(
+    settings: Settings, fake: FakeChatModel, offline: StubGrader
+) -> None:
+    target = TARGET.model_copy(update={"references": [TARGET.reference, "softmax(QK^T/sqrt(d))V"]})
+    grader = make_grader(settings, fake, offline)
+    user = grader.build_messages(target, ANSWER)[1].content
+    assert isinstance(user, str)
+    assert f"Accepted answer 1:\n{TARGET.reference}\n\nAccepted answer 2:\nsoftmax" in user
+    assert grader.cache_key(target, ANSWER) != grader.cache_key(TARGET, ANSWER)
+
+
+def test_key_points_derived_by_the_offline_grader_are_used(
+    settings: Settings, fake: FakeChatModel, offline: StubGrader
+) -> None:
+    derived = GradingTarget(question=TARGET.question, reference=TARGET.reference)
+
+    class DerivingGrader(StubGrader):
+        """Like the offline grader given no key points: derives them from the reference."""
+
+        def grade(self, target: GradingTarget, answer: str) -> Grade:
+            return super().grade(
+                target.model_copy(update={"key_points": TARGET.key_points}), answer
+            )
+
+    fake.enqueue(tool_reply(verdict()))
+    grade = make_grader(settings, fake, DerivingGrader()).grade(derived, ANSWER)
+    assert [(k.text, k.covered) for k in grade.key_points] == [
+        (TARGET.key_points[0], True),
+        (TARGET.key_points[1], True),
+        (TARGET.key_points[2], False),
+    ]
+    user = fake.prompts[0][1].content
+    assert isinstance(user, str) and f"3. {TARGET.key_points[2]}" in user
+
+
 def test_injection_guard_keeps_the_offline_score(
     settings: Settings, fake: FakeChatModel, offline: StubGrader
 ) -> None:
