@@ -94,10 +94,11 @@ def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBo
     assert "Question 1 of 3" in texts(history) and "Why this question" in texts(history)
     assert "chosen because" in status and summary == "" and visible["visible"] is False
     bot.enqueue(make_grade(0.9, missed=0))
-    history, user, *_ = chat.send("my answer", user, history)
+    history, user, *_, box = chat.send("my answer", user, history)
+    assert box == ""
     assert "### Score: 9 / 10" in texts(history) and "Question 2 of 3" in texts(history)
-    history, user, *_ = chat.command("hint", user, history)
-    assert "Hint 1/2" in texts(history)
+    history, user, *_, box = chat.command("hint", user, history)
+    assert "Hint 1/2" in texts(history) and "value" not in box  # a button keeps the draft
     history, user, *_ = chat.command("repeat", user, history)
     history, user, *_ = chat.command("skip", user, history)
     assert "Question 3 of 3" in texts(history)
@@ -130,7 +131,7 @@ def test_errors_are_shown_and_the_answer_is_kept(
     bot.enqueue(LLMError("No LLM reachable at http://127.0.0.1:9 - start it"))
     history, user, *_, box = chat.send("an answer worth keeping", user, history)
     assert "No LLM reachable" in history[-1]["content"]
-    assert box == "an answer worth keeping"
+    assert "value" not in box  # the draft stays in the answer box
     assert store.attempts(user.session_id) == []
 
 

@@ -131,6 +131,7 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 y_lim=[0, 100],
                 height=300,
                 title="Score over time (%)",
+                x_axis_format="%b %d %H:%M",
                 elem_id="score-plot",
             )
             mastery = gr.Dataframe(

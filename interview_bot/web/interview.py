@@ -62,8 +62,9 @@ class InterviewHandlers:
         return sorted({topic_of(q) for q in self.bot.gradable(bank)})
 
     def _outputs(
-        self, history: list[Message], user: UserState, turn: Turn | None, text: str = ""
+        self, history: list[Message], user: UserState, turn: Turn | None, box: str | None = None
     ) -> ChatOutputs:
+        """The seven chat outputs; ``box`` is the new answer text (None: leave the draft)."""
         import gradio as gr
 
         summary = turn.summary if turn else None
@@ -79,7 +80,7 @@ class InterviewHandlers:
             summary_text(summary) if summary else "",
             summary_frame(summary),
             gr.update(visible=summary is not None),
-            text,
+            gr.update() if box is None else box,
         )
 
     def _session(self, user: UserState) -> InterviewSession | None:
@@ -88,10 +89,10 @@ class InterviewHandlers:
         return InterviewSession(self.bot, self.progress, user.session_id)
 
     def _failed(
-        self, history: list[Message], user: UserState, error: InterviewBotError, text: str = ""
+        self, history: list[Message], user: UserState, error: InterviewBotError
     ) -> ChatOutputs:
         message = error_message(InterviewBotError(scrub(str(error), user)))
-        return self._outputs([*history, message], user, None, text)
+        return self._outputs([*history, message], user, None)
 
     def start(
         self,
@@ -134,24 +135,31 @@ class InterviewHandlers:
         return self._outputs([*(history or []), notice, *turn_messages(turn)], user, turn)
 
     def send(self, text: str, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
-        """A typed message: an answer, a command word, or the user's own question."""
+        """A typed message: an answer, a command word, or the user's own question. The answer
+        box is emptied once the message was handled, and kept when it failed."""
+        return self._send(text, user, history, clear=True)
+
+    def command(
+        self, name: str, user: UserState, history: list[Message] | None = None
+    ) -> ChatOutputs:
+        """A button: the same as typing its word, but a draft answer in the box stays."""
+        return self._send(COMMAND_WORDS[name], user, history, clear=False)
+
+    def _send(
+        self, text: str, user: UserState, history: list[Message] | None, clear: bool
+    ) -> ChatOutputs:
         history = list(history or [])
         if not text.strip():
             return self._outputs(history, user, None)
         session = self._session(user)
         if session is None or session.ended:
             note = {"role": "assistant", "content": "Press **Start** to begin an interview."}
-            return self._outputs([*history, user_message(text), note], user, None, text)
+            return self._outputs([*history, user_message(text), note], user, None)
         try:
             with self._locks[session.id], request_env(user):
                 session = InterviewSession(self.bot, self.progress, session.id)  # fresh state
                 turn = session.handle(text)
         except InterviewBotError as exc:  # nothing was stored: keep the text to try again
-            return self._failed([*history, user_message(text)], user, exc, text)
-        return self._outputs([*history, user_message(text), *turn_messages(turn)], user, turn)
-
-    def command(
-        self, name: str, user: UserState, history: list[Message] | None = None
-    ) -> ChatOutputs:
-        """A button: the same as typing its word."""
-        return self.send(COMMAND_WORDS[name], user, history)
+            return self._failed([*history, user_message(text)], user, exc)
+        messages = [*history, user_message(text), *turn_messages(turn)]
+        return self._outputs(messages, user, turn, "" if clear else None)

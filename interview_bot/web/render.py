@@ -137,8 +137,9 @@ def turn_messages(turn: Turn) -> list[Message]:
         parts.append(escape_text(turn.notice))
     if turn.reference:
         parts.append(reference_block(turn.reference, "Reference answer", open_=True))
-    if turn.summary is not None:
-        parts.append(summary_text(turn.summary))
+    if turn.summary is not None:  # the full summary and its chart are shown below the chat
+        mean = percent(turn.summary.mean_fraction)
+        parts.append(f"**Interview over** - mean score {mean}; the summary and chart are below.")
     if turn.prompt is not None:
         parts.append(prompt_text(turn.prompt))
     return [{"role": "assistant", "content": part} for part in parts]
