@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interview_bot.answer_text import FUNCTION_WORDS, function_word_ratio, words
-from interview_bot.embeddings import Embedder, TokenVectors, encode_tokens
+from interview_bot.answer_text import FUNCTION_WORDS, function_word_ratio, sentences, words
+from interview_bot.embeddings import DIMENSIONS, Embedder, TokenVectors, encode_tokens
 
 FEATURES = (
     "sentence_sim",
@@ -46,15 +46,25 @@ FEATURES = (
     "shortness",
     "precision_x_recall",
 )
-COVERED = 0.72  # a key point whose content words the answer recalls at least this well
+MAX_SENTENCES = 40
+SHORT_REFERENCE = 60  # words: a reference this short is aligned against whole
+COVERED = 0.55  # a key point counts as covered on the grade card from this coverage on
+_FEATURE_COVERED = 0.62  # the stricter cut the calibration's "keypoint_covered" was fitted with
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Features of one answer plus per-key-point recall (for the grade card)."""
+    """Features of one answer plus, per key point, its coverage and the answer sentence
+    that covers it best (for the grade card).
+
+    A key point's coverage is the larger of its word-level recall in the answer and the
+    cosine between it and the closest answer sentence: paraphrases score on the latter.
+    """
 
     values: dict[str, float]
     keypoint_recall: list[float]
+    sentences: list[str]
+    best_sentence: list[int]
 
     def vector(self) -> np.ndarray:
         return np.array([self.values[name] for name in FEATURES], dtype=np.float64)
@@ -96,18 +106,26 @@ def extract(
 ) -> list[Evidence]:
     """Evidence for each (question, references, key points, answer content) in one batch.
 
-    Word alignment runs against the key points taken together (the reference itself when
-    it has none), so a long, merged reference does not dilute recall; the sentence-level
-    similarity takes the closest of the references and the key points.
+    Word alignment runs against a single short reference as it is, and otherwise against
+    the key points taken together, so a long or merged reference does not dilute recall;
+    the sentence-level similarity takes the closest of the references and the key points.
     """
     texts: list[str] = []
     rows = []
     for question, references, points, answer in items:
-        primary = " ".join(points) or (references[0] if references else "")
+        single = references[0] if len(references) == 1 else ""
+        primary = single if single and len(words(single)) <= SHORT_REFERENCE else (
+            " ".join(points) or (references[0] if references else ""))
         rows.append((question, [primary], [r for r in references if r] + [primary], points, answer))
         texts.extend([question, primary, *references, *points, answer])
     unique = list(dict.fromkeys(texts))
     lookup = dict(zip(unique, encode_tokens(embedder, unique), strict=True))
+    split = {answer: sentences(answer)[:MAX_SENTENCES] for *_, answer in rows}
+    # A one-sentence answer already has its vector from the token pass.
+    sentence_vecs = {t: lookup[t].sentence for parts in split.values() for t in parts if t in lookup}
+    sentence_texts = list(dict.fromkeys(t for parts in split.values() for t in parts
+                                        if t not in sentence_vecs))
+    sentence_vecs.update(zip(sentence_texts, embedder.encode(sentence_texts), strict=True))
     out = []
     for question, references, sentence_refs, points, answer in rows:
         q, a = lookup[question], lookup[answer]
@@ -116,7 +134,14 @@ def extract(
         refs = [lookup[r] for r in references]
         ref_vecs = np.concatenate([_content(r, q_tokens) for r in refs]) if refs else np.zeros((0, 384))
         ref_all = np.concatenate([_content(r) for r in refs]) if refs else np.zeros((0, 384))
-        point_recall = [_soft_recall(_content(lookup[p], q_tokens), answer_vecs) for p in points]
+        parts = split[answer]
+        part_vecs = np.array([sentence_vecs[t] for t in parts]).reshape(len(parts), DIMENSIONS)
+        point_recall, best_sentence = [], []
+        for p in points:
+            cosines = part_vecs @ lookup[p].sentence if len(parts) else np.zeros(1)
+            best_sentence.append(int(np.argmax(cosines)))
+            point_recall.append(max(_soft_recall(_content(lookup[p], q_tokens), answer_vecs),
+                                    float(cosines.max())))
         best_ref = (ref_vecs @ answer_vecs.T).max(axis=1) if len(ref_vecs) and len(answer_vecs) \
             else np.zeros(1)
         best_ans = (ref_all @ answer_vecs.T).max(axis=0) if len(ref_all) and len(answer_vecs) \
@@ -132,7 +157,7 @@ def extract(
             "recall": _soft_recall(ref_vecs, answer_vecs),
             "precision": _soft_recall(answer_vecs, ref_all),
             "keypoint_recall": float(np.mean(point_recall)) if point_recall else 0.0,
-            "keypoint_covered": float(np.mean([r >= COVERED for r in point_recall])) if point_recall else 0.0,
+            "keypoint_covered": float(np.mean([r >= _FEATURE_COVERED for r in point_recall])) if point_recall else 0.0,
             "question_sim": question_sim,
             "question_precision": _soft_recall(answer_vecs, _content(q)),
             "novelty": sentence_sim - question_sim,
@@ -158,5 +183,5 @@ def extract(
         if not len(answer_vecs):  # nothing to align: no evidence of anything
             values = dict.fromkeys(values, 0.0) | {"log_length_ratio": values["log_length_ratio"],
                                                    "shortness": values["shortness"]}
-        out.append(Evidence(values, point_recall))
+        out.append(Evidence(values, point_recall, parts, best_sentence))
     return out

@@ -8,8 +8,14 @@ from pathlib import Path
 from interview_bot.bank import Progress
 from interview_bot.embeddings import Embedder, get_embedder
 from interview_bot.errors import StoreError
+from interview_bot.grade import Grade, Grader, GradingTarget
+from interview_bot.graders import GraderPool
+from interview_bot.models import CanonicalQuestion
 from interview_bot.settings import Settings, load_settings
 from interview_bot.store import BankStore, IngestReport, SearchHit
+
+# A question typed by a user is graded against a bank question at least this close.
+MATCH_THRESHOLD = 0.70
 
 
 class InterviewBot:
@@ -19,6 +25,7 @@ class InterviewBot:
         self.settings = settings or load_settings()
         self.embedder: Embedder = get_embedder(self.settings.data_dir)
         self.store = BankStore(self.settings, self.embedder)
+        self.graders = GraderPool(self.settings, self.embedder)
         self._ensure_lock = threading.Lock()
 
     def ingest(self, paths: list[Path] | None = None, bank: str | None = None,
@@ -41,3 +48,62 @@ class InterviewBot:
 
     def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]:
         return self.store.search(query, k=k, bank=self.ensure_bank(bank))
+
+    def questions(self, bank: str | None = None) -> list[CanonicalQuestion]:
+        """Every canonical question of a bank, those needing a reference included."""
+        return list(self.store.questions(self.ensure_bank(bank)).values())
+
+    def gradable(self, bank: str | None = None) -> list[CanonicalQuestion]:
+        """The questions practice can ask: those with a reference answer."""
+        return [q for q in self.questions(bank) if not q.needs_reference]
+
+    def grader(self, llm: str | None = None, base_url: str | None = None) -> Grader:
+        return self.graders.get(llm, base_url)
+
+    def target(self, *, question_id: str | None = None, question: str | None = None,
+               reference: str | None = None, bank: str | None = None) -> GradingTarget:
+        """What to grade against: a bank question by id, a given reference, or retrieval."""
+        if question_id is not None:
+            found = self.store.get(question_id, self.ensure_bank(bank))
+            if found is None:
+                raise StoreError(f"no question {question_id!r} in bank {bank or self.settings.bank!r}")
+            return _bank_target(found, "bank", 1.0)
+        if not question or not question.strip():
+            raise StoreError("give a question (or a question id) to grade against")
+        if reference and reference.strip():
+            return GradingTarget(question=question, reference=reference, reference_origin="given")
+        hits = self.search(question, k=1, bank=bank)
+        if hits and hits[0].similarity >= MATCH_THRESHOLD and not hits[0].question.needs_reference:
+            target = _bank_target(hits[0].question, "retrieved", hits[0].similarity)
+            return target.model_copy(update={"question": question})
+        closest = hits[0] if hits else None
+        return GradingTarget(question=question, reference_origin="none",
+                             similarity=closest.similarity if closest else None,
+                             question_id=closest.question.id if closest else None)
+
+    def grade(self, answer: str, *, question_id: str | None = None, question: str | None = None,
+              reference: str | None = None, llm: str | None = None, base_url: str | None = None,
+              bank: str | None = None) -> Grade:
+        """Grade one answer; the same call serves the app, the CLI and evals."""
+        target = self.target(question_id=question_id, question=question, reference=reference,
+                             bank=bank)
+        grade = self.grader(llm, base_url).grade(target, answer)
+        if not grade.graded and target.question_id:
+            near = self.store.get(target.question_id, self.ensure_bank(bank))
+            if near is not None:
+                grade = grade.model_copy(update={
+                    "feedback": f"{grade.feedback} Closest bank question: \"{near.question}\" "
+                                f"(similarity {target.similarity:.2f}, below {MATCH_THRESHOLD})."})
+        return grade
+
+
+def _bank_target(question: CanonicalQuestion, origin: str, similarity: float) -> GradingTarget:
+    return GradingTarget(
+        question=question.question,
+        reference=question.reference_text or None,
+        references=[r.text for r in question.references],
+        key_points=question.key_points,
+        reference_origin=origin,  # type: ignore[arg-type]
+        question_id=question.id,
+        similarity=similarity,
+    )

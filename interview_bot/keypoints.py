@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 MAX_POINTS = 6
-REPEAT_SIMILARITY = 0.80
+REPEAT_SIMILARITY = 0.70
 _MIN_WORDS = 4
 
 _BULLET = re.compile(r"^\s*(?:[-*+•>]|\d+[.)])\s*")

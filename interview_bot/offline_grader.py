@@ -4,7 +4,8 @@ No network, no GPU. The score comes from :mod:`interview_bot.calibration` (fitte
 grades); the rubric criteria, covered and missed key points and the feedback explain it.
 Guards that the data cannot teach a regression are explicit rules: a non-answer scores 0,
 a keyword list without explanation and a restatement of the question are capped, and
-sentences addressed to the grader are removed before anything is measured.
+sentences addressed to the grader are removed before anything is measured (and the attempt
+to steer the grader costs the answer part of its score: it can only lose by it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from interview_bot.answer_features import COVERED, FEATURES, Evidence, extract
-from interview_bot.answer_text import is_non_answer, looks_english, read_answer, sentences, words
+from interview_bot.answer_text import is_non_answer, looks_english, read_answer, words
 from interview_bot.calibration import SCALE, Calibration, load_calibration
 from interview_bot.embeddings import Embedder
 from interview_bot.grade import CriterionScore, Grade, GradingTarget, KeyPointResult
@@ -24,7 +25,9 @@ from interview_bot.rubric import Rubric, load_rubric
 from interview_bot.settings import load_settings
 
 KEYWORD_CAP = 1.0  # out of 5: terms without explanation show recognition, not understanding
-RESTATEMENT_CAP = 0.5
+RESTATEMENT_CAP = 1.0  # out of 5: an answer closer to the question than to any answer
+# Talking to the grader instead of the interviewer is itself judged: it keeps this share.
+GRADER_TALK_FACTOR = 0.6
 _DEFAULT = object()
 
 
@@ -107,21 +110,23 @@ class OfflineGrader:
         if is_non_answer(content):
             predicted = 0.0
             notes.append("No answer to grade: say what you know, even partially.")
-        elif len(words(content)) >= 3 and v["function_words"] < 0.1:
+        elif len(words(content)) >= 3 and v["function_words"] < 0.1 and looks_english(content):
             predicted = min(predicted, KEYWORD_CAP)
             notes.append("This reads as a list of keywords. Explain how they connect: an "
                          "interviewer grades the explanation, not the vocabulary.")
-        elif v["question_precision"] > 0.85 and v["keypoint_covered"] == 0 and v["novelty"] < 0.1:
+        elif v["question_sim"] >= 0.8 and v["novelty"] <= -0.05:
             predicted = min(predicted, RESTATEMENT_CAP)
             notes.append("The answer mostly restates the question; it does not answer it.")
         if read.addressed_grader:
-            notes.append("Text addressed to the grader was ignored; only your explanation counts.")
+            predicted *= GRADER_TALK_FACTOR
+            notes.append("Text addressed to the grader was ignored and counts against the "
+                         "answer; only your explanation earns points.")
         if read.truncated:
             notes.append("Only the first part of a very long answer was graded.")
         if content and not looks_english(content):
             notes.append("The offline grader reads English best; an answer in another language "
                          "may be underrated. An LLM grader (--llm) judges it more fairly.")
-        key_points = self._key_points(points, ev, content)
+        key_points = self._key_points(points, ev)
         criteria = self._criteria(v, key_points, read.addressed_grader, predicted)
         max_score = self.rubric.max_score
         score = round(predicted / SCALE * max_score, 2)
@@ -134,16 +139,13 @@ class OfflineGrader:
             question_id=target.question_id, grader=self.name, rubric_version=self._version(),
         )
 
-    def _key_points(self, points: list[str], ev: Evidence, content: str) -> list[KeyPointResult]:
-        parts = sentences(content)[:40]
-        vectors = self.embedder.encode(parts) if parts else np.zeros((0, 1))
-        point_vecs = self.embedder.encode(points) if points and parts else np.zeros((0, 1))
+    @staticmethod
+    def _key_points(points: list[str], ev: Evidence) -> list[KeyPointResult]:
         out = []
-        for i, (point, recall) in enumerate(zip(points, ev.keypoint_recall, strict=True)):
-            covered = recall >= COVERED and bool(parts)
-            evidence = parts[int(np.argmax(vectors @ point_vecs[i]))] if covered else None
-            out.append(KeyPointResult(text=point, covered=covered, similarity=round(recall, 3),
-                                      evidence=evidence))
+        for point, coverage, best in zip(points, ev.keypoint_recall, ev.best_sentence, strict=True):
+            covered = coverage >= COVERED and bool(ev.sentences)
+            out.append(KeyPointResult(text=point, covered=covered, similarity=round(coverage, 3),
+                                      evidence=ev.sentences[best] if covered else None))
         return out
 
     def _criteria(self, v: dict[str, float], points: list[KeyPointResult], addressed: bool,
@@ -182,7 +184,9 @@ class OfflineGrader:
         if covered:
             parts.append(f"You covered {len(covered)} of {len(points)} key points.")
         if missed:
-            parts.append("Work on: " + "; ".join(missed[:3]) + ("; ..." if len(missed) > 3 else ""))
+            more = f" (and {len(missed) - 1} more key point{'s' * (len(missed) > 2)})" \
+                if len(missed) > 1 else ""
+            parts.append(f"Work on: {missed[0]}{more}")
         return " ".join(parts)
 
 

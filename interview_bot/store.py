@@ -5,22 +5,33 @@ bank's entry in a small registry collection point at it (build, then swap), so a
 ingest leaves the previous store fully usable. The registry entry holds the manifest: file
 hashes, merge decisions and the fingerprint that makes re-ingesting unchanged files free.
 Works the same on an embedded store (a folder) and on a Chroma server (``chroma_url``).
+
+Faults are met, not crashed into: a server connection that drops is retried once with a
+fresh client (then a clear StoreError), and an embedded store folder that was deleted or is
+no longer a database is moved aside and started afresh, saying so in :attr:`BankStore.notice`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
+import logging
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import InternalError
 from langchain_chroma import Chroma
 from pydantic import BaseModel
 
@@ -34,6 +45,11 @@ from interview_bot.settings import Settings
 BUILD_VERSION = "1"  # bump when parsing or merging changes what a build produces
 REGISTRY = "interview_bot_registry"
 _ADD_BATCH = 256
+# SQLite's "not a database" (26) and "malformed" (11), or a database without Chroma's tables.
+_CORRUPT = re.compile(r"file is not a database|malformed|no such table|code: (?:11|26)\b")
+logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class Manifest(BaseModel):
@@ -65,6 +81,11 @@ class IngestReport:
     manifest: Manifest
 
 
+def unreachable(url: str) -> StoreError:
+    return StoreError(f"No Chroma server reachable at {url} - start it with `chroma run` "
+                      "or unset --chroma-url")
+
+
 def make_client(settings: Settings) -> Any:
     """An embedded client on DATA_DIR/store, or an HTTP client when chroma_url is set."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -76,10 +97,53 @@ def make_client(settings: Settings) -> Any:
             return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
                                        ssl=url.scheme == "https", settings=chroma_settings)
         except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
-            raise StoreError(f"No Chroma server reachable at {settings.chroma_url}: {exc} - "
-                             "start it with `chroma run` or unset --chroma-url") from exc
+            raise unreachable(settings.chroma_url) from exc
     settings.store_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+
+
+def _forget_embedded(path: str) -> None:
+    """Drop chromadb's process-wide system for ``path``, so the next client opens it afresh.
+
+    chromadb keeps one system per folder for the whole process, even one that failed to
+    start on a corrupt file; without this a fresh client would get the broken one back.
+    """
+    system = SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()
+
+
+def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a store operation; after a dropped connection or a lost store, retry it once."""
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store: BankStore = args[0]  # type: ignore[assignment]
+        if getattr(store._guard, "active", False):  # an inner call: the outer one retries
+            return method(*args, **kwargs)
+        store._guard.active = True
+        try:
+            store._check_folder()
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                if not store._recover(exc):
+                    raise
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                if not store._is_fault(exc):
+                    raise
+                if store.settings.chroma_url:
+                    raise unreachable(store.settings.chroma_url) from exc
+                raise StoreError(f"The Chroma store at {store.settings.store_dir} cannot be read "
+                                 f"({exc}) - move that folder away and run again") from exc
+        finally:
+            store._guard.active = False
+
+    return run
 
 
 def fingerprint(paths: list[Path], max_bytes: int) -> str:
@@ -104,6 +168,10 @@ class BankStore:
         self._lock = threading.RLock()
         # bank -> (collection the questions were read from, questions by id)
         self._questions: dict[str, tuple[str, dict[str, CanonicalQuestion]]] = {}
+        self._guard = threading.local()
+        self._lost: str | None = None  # what happened to a store that had to be started afresh
+        self._rebuild_pending = False
+        self.notice: str | None = None  # the latest recovery, said in words for the user
 
     # -- plumbing -------------------------------------------------------------------------
     @property
@@ -113,6 +181,50 @@ class BankStore:
                 self._client = make_client(self.settings)
             return self._client
 
+    def _check_folder(self) -> None:
+        """Notice an embedded store whose folder was deleted under a running process."""
+        with self._lock:
+            if self._client is not None and not self.settings.chroma_url and not (
+                self.settings.store_dir / "chroma.sqlite3"
+            ).exists():
+                self._start_afresh(f"The Chroma store at {self.settings.store_dir} was deleted")
+
+    def _is_fault(self, exc: Exception) -> bool:
+        """A dropped server connection, or an embedded store that is no longer a database."""
+        if self.settings.chroma_url:
+            return isinstance(exc, httpx.TransportError | ConnectionError)
+        return isinstance(exc, InternalError) and _CORRUPT.search(str(exc)) is not None
+
+    def _recover(self, exc: Exception) -> bool:
+        """Make the next attempt possible after ``exc``; False if ``exc`` is not a store fault."""
+        if not self._is_fault(exc):
+            return False
+        with self._lock:
+            if self.settings.chroma_url:
+                logger.warning("Lost the Chroma server at %s (%s); reconnecting",
+                               self.settings.chroma_url, exc)
+                client, self._client = self._client, None
+                with contextlib.suppress(Exception):
+                    client.close()
+                return True
+            store_dir = self.settings.store_dir
+            aside = store_dir.with_name(f"{store_dir.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            _forget_embedded(str(store_dir))
+            with contextlib.suppress(OSError):
+                store_dir.rename(aside)
+            self._start_afresh(f"The Chroma store at {store_dir} could not be read ({exc}); "
+                               f"it was moved to {aside}")
+            return True
+
+    def _start_afresh(self, what: str) -> None:
+        _forget_embedded(str(self.settings.store_dir))
+        self._client = None
+        self._questions.clear()
+        self._lost = what
+        self._rebuild_pending = True
+        self.notice = f"{what}. Started an empty store."
+        logger.warning("%s", self.notice)
+
     def _registry(self) -> Any:
         return self.client.get_or_create_collection(REGISTRY, metadata={"hnsw:space": "cosine"})
 
@@ -121,26 +233,38 @@ class BankStore:
                       embedding_function=self._lc_embedder,
                       collection_metadata={"hnsw:space": "cosine"})
 
+    @_guarded
     def manifest(self, bank: str) -> Manifest | None:
         """The manifest of a bank's current build, or None if it was never ingested."""
+        found = self._manifest(bank)
+        if found is None and self._lost and bank != "default":
+            raise StoreError(f"{self._lost}, and bank {bank!r} cannot be rebuilt from "
+                             f"knowledge/ - re-ingest it with `interview-bot ingest --bank {bank} "
+                             "FILES`")
+        return found
+
+    def _manifest(self, bank: str) -> Manifest | None:
         found = self._registry().get(ids=[bank], include=["documents"])
         if not found["ids"]:
             return None
         return Manifest.model_validate_json(found["documents"][0])
 
+    @_guarded
     def banks(self) -> list[str]:
         return sorted(self._registry().get(include=[])["ids"])
 
     # -- ingest ---------------------------------------------------------------------------
+    @_guarded
     def ingest(self, paths: Iterable[Path], bank: str = "default",
                progress: Progress | None = None, force: bool = False) -> IngestReport:
         """Build ``bank`` from ``paths`` and swap it in; unchanged files cost nothing."""
         started = time.perf_counter()
         encoded_before = self.embedder.encoded_texts
+        paths = list(paths)
         files = bank_files(paths)
         max_bytes = self.settings.max_upload_bytes or DEFAULT_MAX_BYTES
         print_ = fingerprint(files, max_bytes)
-        current = self.manifest(bank)
+        current = self._manifest(bank)
         if current is not None and current.fingerprint == print_ and not force:
             return IngestReport(bank, True, current.questions, 0,
                                 time.perf_counter() - started, current)
@@ -148,6 +272,11 @@ class BankStore:
         manifest = self._write(built, print_, progress)
         if current is not None and current.collection != manifest.collection:
             self._drop(current.collection)
+        if self._rebuild_pending:
+            self._rebuild_pending = False
+            sources = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
+            self.notice = f"{self._lost}. Bank {bank!r} was rebuilt from {sources}."
+            logger.warning("%s", self.notice)
         return IngestReport(bank, False, len(built.questions),
                             self.embedder.encoded_texts - encoded_before,
                             time.perf_counter() - started, manifest)
@@ -202,6 +331,7 @@ class BankStore:
                              f"--bank {bank} FILES`")
         return manifest
 
+    @_guarded
     def questions(self, bank: str = "default") -> dict[str, CanonicalQuestion]:
         """Every canonical question of a bank by id (read once, then kept in memory)."""
         manifest = self._current(bank)
@@ -220,6 +350,7 @@ class BankStore:
     def get(self, question_id: str, bank: str = "default") -> CanonicalQuestion | None:
         return self.questions(bank).get(question_id)
 
+    @_guarded
     def search(self, query: str, k: int = 5, bank: str = "default",
                kinds: tuple[str, ...] = ("question", "variant")) -> list[SearchHit]:
         """The canonical questions closest to ``query``, best first, one hit per question."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from interview_bot.cli.app import app
-from interview_bot.cli import bank_commands  # noqa: F401  (registers its commands)
+from interview_bot.cli import bank_commands, grade_commands  # noqa: F401  (register commands)
 
 
 def main() -> None:

@@ -1,0 +1,152 @@
+"""Commands that grade: grade one answer, eval a file of graded answers, eval-all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.progress import Progress
+from rich.table import Table
+
+from interview_bot.bot import InterviewBot
+from interview_bot.cli.app import (
+    BankOption,
+    ChromaOption,
+    DataDirOption,
+    app,
+    console,
+    err_console,
+    friendly_errors,
+    print_json,
+)
+from interview_bot.evalcases import load_cases
+from interview_bot.evaluation import EvalReport, run_eval, write_report
+from interview_bot.grade import Grade
+from interview_bot.settings import PROJECT_ROOT, load_settings
+
+LlmOption = typer.Option(None, "--llm", help="Grader: offline (default), openai:MODEL, "
+                         "ollama:MODEL or llamacpp:/path/model.gguf.")
+BaseUrlOption = typer.Option(None, "--base-url", help="OpenAI-compatible or Ollama server URL.")
+DATASETS = ("mohler2011.jsonl", "seed_domain.jsonl", "adversarial.jsonl")
+
+
+def grade_card(grade: Grade) -> Panel:
+    """A grade as people read it in a terminal."""
+    lines = []
+    if grade.fallback_reason:
+        lines.append(f"[bold yellow]LLM fallback:[/] {grade.fallback_reason}")
+    if not grade.graded:
+        lines.append(grade.feedback)
+        return Panel("\n".join(lines), title="not graded", border_style="yellow")
+    lines.append(f"[bold]{grade.score:.1f} / {grade.max_score:.0f}[/]  ({grade.grader}, "
+                 f"reference: {grade.reference_origin}, {grade.elapsed_ms:.0f} ms)")
+    for c in grade.criteria:
+        lines.append(f"  {c.name:<13} {c.score:.1f}/{c.max_score:.0f}  [dim]{c.rationale}[/]")
+    for kp in grade.key_points:
+        mark = "[green]✓[/]" if kp.covered else "[red]✗[/]"
+        lines.append(f"  {mark} {kp.text}")
+    lines.append("")
+    lines.append(grade.feedback)
+    if grade.model_answer:
+        lines.append(f"\n[bold]Model answer:[/] {grade.model_answer}")
+    return Panel("\n".join(lines), title=grade.question, border_style="cyan")
+
+
+@app.command()
+@friendly_errors
+def grade(
+    question: str = typer.Option(None, "--question", "-q", help="The interview question."),
+    answer: str = typer.Option(..., "--answer", "-a", help="The candidate's answer."),
+    reference: str = typer.Option(None, "--reference", "-r", help="Grade against this reference "
+                                  "instead of the bank's."),
+    question_id: str = typer.Option(None, "--id", help="A bank question id."),
+    llm: str = LlmOption,
+    base_url: str = BaseUrlOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the Grade as JSON."),
+    show_reference: bool = typer.Option(False, "--show-reference", help="Print the reference too."),
+    bank: str = BankOption,
+    data_dir: Path = DataDirOption,
+    chroma_url: str = ChromaOption,
+) -> None:
+    """Grade one answer against the rubric (reference from the bank unless given)."""
+    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank,
+                                     llm=llm, base_url=base_url))
+    result = bot.grade(answer, question=question, question_id=question_id, reference=reference)
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    console.print(grade_card(result))
+    if show_reference and result.reference:
+        console.print(Panel(Markdown(result.reference), title="reference"))
+
+
+def _table(reports: list[EvalReport]) -> Table:
+    table = Table("dataset", "grader", "n", "Pearson", "Spearman", "RMSE", "MAE", "QWK",
+                  "within ±1", "cases/s", "failed")
+    for r in reports:
+        m = r.metrics
+        table.add_row(Path(r.file).name, r.grader, str(m.n), f"{m.pearson:.3f}",
+                      f"{m.spearman:.3f}", f"{m.rmse:.3f}", f"{m.mae:.3f}", f"{m.qwk:.3f}",
+                      f"{m.within_1:.3f}", f"{r.cases_per_second:.1f}", str(r.n_failed))
+    return table
+
+
+def _run(bot: InterviewBot, path: Path, llm: str | None, base_url: str | None) -> EvalReport:
+    cases = load_cases(path)
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(path.name, total=len(cases))
+        return run_eval(bot, cases, file=str(path), llm=llm, base_url=base_url,
+                        progress=lambda done, _total: bar.update(task, completed=done))
+
+
+@app.command("eval")
+@friendly_errors
+def eval_file(
+    file: Path = typer.Argument(..., help="JSONL or CSV of question, answer, score cases."),
+    llm: str = LlmOption,
+    base_url: str = BaseUrlOption,
+    as_json: bool = typer.Option(False, "--json", help="Print metrics and every case as JSON."),
+    report: Path = typer.Option(None, "--report", help="Write report.md, scatter.png and "
+                                "grades.json into this folder."),
+    bank: str = BankOption,
+    data_dir: Path = DataDirOption,
+    chroma_url: str = ChromaOption,
+) -> None:
+    """Grade every case of FILE and measure agreement with its human grades."""
+    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
+    result = _run(bot, file, llm, base_url)
+    if report is not None:
+        written = write_report(result, report)
+        err_console.print("wrote " + ", ".join(str(p) for p in written))
+    if as_json:
+        print_json(result.as_json())
+        return
+    console.print(_table([result]))
+    worst = Table("human", "predicted", "question", "answer", title="largest disagreements")
+    for r in result.worst(5):
+        worst.add_row(str(r.case["score"]), str(r.predicted), r.case["question"][:50],
+                      r.case["answer"][:70])
+    console.print(worst)
+    failed = [r for r in result.results if r.error]
+    if failed:
+        console.print(f"[yellow]{len(failed)} case(s) not scored[/], e.g. {failed[0].error}")
+
+
+@app.command("eval-all")
+@friendly_errors
+def eval_all(
+    llm: str = LlmOption,
+    base_url: str = BaseUrlOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    data_dir: Path = DataDirOption,
+) -> None:
+    """Run the bundled eval sets (Mohler 2011, seed domain, adversarial) and print the table."""
+    bot = InterviewBot(load_settings(data_dir=data_dir))
+    folder = PROJECT_ROOT / "evals" / "datasets"
+    reports = [_run(bot, folder / name, llm, base_url) for name in DATASETS]
+    if as_json:
+        print_json([{k: v for k, v in r.as_json().items() if k != "cases"} for r in reports])
+        return
+    console.print(_table(reports))
