@@ -32,8 +32,14 @@ from interview_bot.offline_grader import OfflineGrader  # noqa: E402
 
 MOHLER = ROOT / "evals" / "datasets" / "mohler2011.jsonl"
 RIDGE_LAMBDA = 10.0
-GBM = {"n_estimators": 150, "max_depth": 2, "learning_rate": 0.05, "subsample": 0.8,
-       "min_samples_leaf": 20, "random_state": 0}
+GBM = {
+    "n_estimators": 150,
+    "max_depth": 2,
+    "learning_rate": 0.05,
+    "subsample": 0.8,
+    "min_samples_leaf": 20,
+    "random_state": 0,
+}
 BLEND = 0.5
 
 
@@ -43,26 +49,45 @@ def fit_ridge(X: np.ndarray, y: np.ndarray) -> dict[str, list[float] | float]:
     penalty = RIDGE_LAMBDA * np.eye(A.shape[1])
     penalty[0, 0] = 0.0
     w = np.linalg.solve(A.T @ A + penalty, A.T @ y)
-    return {"mean": mean.tolist(), "std": std.tolist(), "weights": w[1:].tolist(),
-            "intercept": float(w[0])}
+    return {
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "weights": w[1:].tolist(),
+        "intercept": float(w[0]),
+    }
 
 
 def fit_gbm(X: np.ndarray, y: np.ndarray) -> dict[str, object]:
-    model = GradientBoostingRegressor(**GBM).fit(X, y)  # type: ignore[arg-type]
+    model = GradientBoostingRegressor(**GBM).fit(X, y)
     trees = []
     for (estimator,) in model.estimators_:
         t = estimator.tree_
-        trees.append({"feature": t.feature.tolist(), "threshold": t.threshold.tolist(),
-                      "left": t.children_left.tolist(), "right": t.children_right.tolist(),
-                      "value": t.value[:, 0, 0].tolist()})
-    return {"trees": trees, "learning_rate": GBM["learning_rate"],
-            "init": float(model.init_.constant_[0][0])}
+        trees.append(
+            {
+                "feature": t.feature.tolist(),
+                "threshold": t.threshold.tolist(),
+                "left": t.children_left.tolist(),
+                "right": t.children_right.tolist(),
+                "value": t.value[:, 0, 0].tolist(),
+            }
+        )
+    return {
+        "trees": trees,
+        "learning_rate": GBM["learning_rate"],
+        "init": float(model.init_.constant_[0][0]),
+    }
 
 
 def model_dict(X: np.ndarray, y: np.ndarray, version: str) -> dict[str, object]:
-    return {"version": version, "features": list(FEATURES), "scale": SCALE, "blend": BLEND,
-            "ridge": fit_ridge(X, y), "gbm": fit_gbm(X, y),
-            "fitted_on": f"Mohler et al. 2011, {len(y)} answers"}
+    return {
+        "version": version,
+        "features": list(FEATURES),
+        "scale": SCALE,
+        "blend": BLEND,
+        "ridge": fit_ridge(X, y),
+        "gbm": fit_gbm(X, y),
+        "fitted_on": f"Mohler et al. 2011, {len(y)} answers",
+    }
 
 
 def main() -> None:
@@ -91,8 +116,10 @@ def main() -> None:
     print(f"grouped {len(np.unique(groups))}-fold CV by assignment (predictions vs score_avg):")
     for name, pred in predictions.items():
         m = summarize(pred, y)
-        print(f"  {name:6} n={m.n} pearson={m.pearson:.3f} spearman={m.spearman:.3f} "
-              f"rmse={m.rmse:.3f} mae={m.mae:.3f} qwk={m.qwk:.3f} within_1={m.within_1:.3f}")
+        print(
+            f"  {name:6} n={m.n} pearson={m.pearson:.3f} spearman={m.spearman:.3f} "
+            f"rmse={m.rmse:.3f} mae={m.mae:.3f} qwk={m.qwk:.3f} within_1={m.within_1:.3f}"
+        )
     if args.write:
         version = "mohler-blend-" + datetime.date.today().isoformat()
         CALIBRATION_PATH.write_text(json.dumps(model_dict(X, y, version)) + "\n", encoding="utf-8")

@@ -75,8 +75,11 @@ def _content_mask(tokens: list[str]) -> np.ndarray:
     mask = np.ones(len(tokens), dtype=bool)
     for i, token in enumerate(tokens):
         bare = token.removeprefix("##")
-        if token in ("[CLS]", "[SEP]") or not re.search(r"\w", bare) or (
-                not token.startswith("##") and bare in FUNCTION_WORDS):
+        if (
+            token in ("[CLS]", "[SEP]")
+            or not re.search(r"\w", bare)
+            or (not token.startswith("##") and bare in FUNCTION_WORDS)
+        ):
             mask[i] = False
     return mask
 
@@ -114,17 +117,23 @@ def extract(
     rows = []
     for question, references, points, answer in items:
         single = references[0] if len(references) == 1 else ""
-        primary = single if single and len(words(single)) <= SHORT_REFERENCE else (
-            " ".join(points) or (references[0] if references else ""))
+        primary = (
+            single
+            if single and len(words(single)) <= SHORT_REFERENCE
+            else (" ".join(points) or (references[0] if references else ""))
+        )
         rows.append((question, [primary], [r for r in references if r] + [primary], points, answer))
         texts.extend([question, primary, *references, *points, answer])
     unique = list(dict.fromkeys(texts))
     lookup = dict(zip(unique, encode_tokens(embedder, unique), strict=True))
     split = {answer: sentences(answer)[:MAX_SENTENCES] for *_, answer in rows}
     # A one-sentence answer already has its vector from the token pass.
-    sentence_vecs = {t: lookup[t].sentence for parts in split.values() for t in parts if t in lookup}
-    sentence_texts = list(dict.fromkeys(t for parts in split.values() for t in parts
-                                        if t not in sentence_vecs))
+    sentence_vecs = {
+        t: lookup[t].sentence for parts in split.values() for t in parts if t in lookup
+    }
+    sentence_texts = list(
+        dict.fromkeys(t for parts in split.values() for t in parts if t not in sentence_vecs)
+    )
     sentence_vecs.update(zip(sentence_texts, embedder.encode(sentence_texts), strict=True))
     out = []
     for question, references, sentence_refs, points, answer in rows:
@@ -132,7 +141,9 @@ def extract(
         q_tokens = set(q.tokens) - {"[CLS]", "[SEP]"}
         answer_vecs = _content(a)
         refs = [lookup[r] for r in references]
-        ref_vecs = np.concatenate([_content(r, q_tokens) for r in refs]) if refs else np.zeros((0, 384))
+        ref_vecs = (
+            np.concatenate([_content(r, q_tokens) for r in refs]) if refs else np.zeros((0, 384))
+        )
         ref_all = np.concatenate([_content(r) for r in refs]) if refs else np.zeros((0, 384))
         parts = split[answer]
         part_vecs = np.array([sentence_vecs[t] for t in parts]).reshape(len(parts), DIMENSIONS)
@@ -140,28 +151,44 @@ def extract(
         for p in points:
             cosines = part_vecs @ lookup[p].sentence if len(parts) else np.zeros(1)
             best_sentence.append(int(np.argmax(cosines)))
-            point_recall.append(max(_soft_recall(_content(lookup[p], q_tokens), answer_vecs),
-                                    float(cosines.max())))
-        best_ref = (ref_vecs @ answer_vecs.T).max(axis=1) if len(ref_vecs) and len(answer_vecs) \
+            point_recall.append(
+                max(_soft_recall(_content(lookup[p], q_tokens), answer_vecs), float(cosines.max()))
+            )
+        best_ref = (
+            (ref_vecs @ answer_vecs.T).max(axis=1)
+            if len(ref_vecs) and len(answer_vecs)
             else np.zeros(1)
-        best_ans = (ref_all @ answer_vecs.T).max(axis=0) if len(ref_all) and len(answer_vecs) \
+        )
+        best_ans = (
+            (ref_all @ answer_vecs.T).max(axis=0)
+            if len(ref_all) and len(answer_vecs)
             else np.zeros(1)
-        sentence_sim = max((float(a.sentence @ lookup[r].sentence) for r in sentence_refs if r),
-                           default=0.0)
+        )
+        sentence_sim = max(
+            (float(a.sentence @ lookup[r].sentence) for r in sentence_refs if r), default=0.0
+        )
         question_sim = float(a.sentence @ q.sentence)
         ref_words = sum(len(words(r)) for r in references) / max(len(references), 1)
         answer_words = len(words(answer))
-        ref_stems = set().union(*(_stems(r) for r in references)) - _stems(question) if references else set()
+        ref_stems = (
+            set().union(*(_stems(r) for r in references)) - _stems(question)
+            if references
+            else set()
+        )
         values = {
             "sentence_sim": sentence_sim,
             "recall": _soft_recall(ref_vecs, answer_vecs),
             "precision": _soft_recall(answer_vecs, ref_all),
             "keypoint_recall": float(np.mean(point_recall)) if point_recall else 0.0,
-            "keypoint_covered": float(np.mean([r >= _FEATURE_COVERED for r in point_recall])) if point_recall else 0.0,
+            "keypoint_covered": float(np.mean([r >= _FEATURE_COVERED for r in point_recall]))
+            if point_recall
+            else 0.0,
             "question_sim": question_sim,
             "question_precision": _soft_recall(answer_vecs, _content(q)),
             "novelty": sentence_sim - question_sim,
-            "lexical_recall": len(ref_stems & _stems(answer)) / len(ref_stems) if ref_stems else 0.0,
+            "lexical_recall": len(ref_stems & _stems(answer)) / len(ref_stems)
+            if ref_stems
+            else 0.0,
             "log_length_ratio": math.log((answer_words + 1) / (ref_words + 1)),
             "log_words": math.log(answer_words + 1),
             "function_words": function_word_ratio(answer),
@@ -181,7 +208,9 @@ def extract(
         values["shortness"] = min(values["log_length_ratio"], 0.0)
         values["precision_x_recall"] = values["precision"] * values["recall"]
         if not len(answer_vecs):  # nothing to align: no evidence of anything
-            values = dict.fromkeys(values, 0.0) | {"log_length_ratio": values["log_length_ratio"],
-                                                   "shortness": values["shortness"]}
+            values = dict.fromkeys(values, 0.0) | {
+                "log_length_ratio": values["log_length_ratio"],
+                "shortness": values["shortness"],
+            }
         out.append(Evidence(values, point_recall, parts, best_sentence))
     return out

@@ -39,12 +39,14 @@ _DONT_KNOW = re.compile(
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 FUNCTION_WORDS = frozenset(
-    """a an the is are was were be been being of to in on at by for with from as that this
-    these those it its it's they them their there which who whom whose what when where why how
-    and or but so because since while if then than also not no can could should would will
-    may might must do does did has have had into onto over under between each every all any
-    more most less such very only just about through during before after both either neither
-    one ones we you i he she his her our your my me us""".split()
+    (
+        "a an the is are was were be been being of to in on at by for with from as that this "
+        "these those it its it's they them their there which who whom whose what when where why "
+        "how and or but so because since while if then than also not no can could should would "
+        "will may might must do does did has have had into onto over under between each every all "
+        "any more most less such very only just about through during before after both either "
+        "neither one ones we you i he she his her our your my me us"
+    ).split()
 )
 
 
@@ -77,9 +79,14 @@ def read_answer(answer: str) -> ReadAnswer:
     """Split ``answer`` into content to grade and sentences addressed to the grader."""
     truncated = len(answer) > MAX_ANSWER_CHARS
     text = normalise(answer[:MAX_ANSWER_CHARS])
-    text = re.sub(r"```.*?```", lambda m: m.group(0) if not _GRADER_TALK.search(m.group(0)) else " ",
-                  text, flags=re.DOTALL)
-    kept, aside = [], []
+    text = re.sub(
+        r"```.*?```",
+        lambda m: m.group(0) if not _GRADER_TALK.search(m.group(0)) else " ",
+        text,
+        flags=re.DOTALL,
+    )
+    kept: list[str] = []
+    aside: list[str] = []
     for sentence in sentences(_TAG.sub("\n", text)):
         (aside if _GRADER_TALK.search(sentence) else kept).append(sentence)
     if _TAG.search(text):
@@ -106,10 +113,12 @@ def function_word_ratio(text: str) -> float:
 
 
 _FOREIGN_FUNCTION_WORDS = frozenset(
-    """og er det som til av på med ikke en et den har fra eller fordi hvor
-    el la los las del que por para con una es y se lo más pero porque como
-    der die das und ist nicht mit ein eine zu von für auf dem den wird sich
-    le les des est et une pour dans sur pas qui avec sont parce""".split()
+    (
+        "og er det som til av på med ikke en et den har fra eller fordi hvor el la los las del "
+        "que por para con una es y se lo más pero porque como der die das und ist nicht mit ein "
+        "eine zu von für auf dem den wird sich le les des est et une pour dans sur pas qui avec "
+        "sont parce"
+    ).split()
 )
 
 

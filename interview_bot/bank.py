@@ -55,8 +55,13 @@ class Bank:
 
     def file_stats(self) -> list[FileStats]:
         return [
-            FileStats(path=f.path, sha256=f.sha256, format=f.format,
-                      questions=len(f.questions), answered=f.answered)
+            FileStats(
+                path=f.path,
+                sha256=f.sha256,
+                format=f.format,
+                questions=len(f.questions),
+                answered=f.answered,
+            )
             for f in self.files
         ]
 
@@ -66,8 +71,11 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*"))
-                         if p.is_file() and not any(part.startswith(".") for part in p.parts))
+            found.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            )
         else:
             found.append(path)
     return list(dict.fromkeys(found))
@@ -108,38 +116,57 @@ def _topic_of(members: list[Question]) -> str | None:
     return None
 
 
-def _canonicalize(questions: list[Question], vectors: np.ndarray, threshold: float
-                  ) -> tuple[list[CanonicalQuestion], list[MergeDecision]]:
+def _canonicalize(
+    questions: list[Question], vectors: np.ndarray, threshold: float
+) -> tuple[list[CanonicalQuestion], list[MergeDecision]]:
     canonical: list[CanonicalQuestion] = []
     merges: list[MergeDecision] = []
     for group in duplicate_groups(questions, vectors, threshold):
         rep = questions[group.representative]
         ordered = [group.representative] + [m for m in group.members if m != group.representative]
         members = [questions[m] for m in ordered]
-        canonical.append(CanonicalQuestion(
-            id=rep.id,
-            question=rep.question,
-            variants=[q.question for q in members[1:] if q.question != rep.question],
-            topic=_topic_of(members),
-            difficulty=next((q.difficulty for q in members if q.difficulty), None),
-            references=[Reference(short_answer=q.short_answer, explanation=q.explanation,
-                                  source=q.source, question=q.question)
-                        for q in members if q.answered],
-            sources=[q.source for q in members],
-        ))
+        canonical.append(
+            CanonicalQuestion(
+                id=rep.id,
+                question=rep.question,
+                variants=[q.question for q in members[1:] if q.question != rep.question],
+                topic=_topic_of(members),
+                difficulty=next((q.difficulty for q in members if q.difficulty), None),
+                references=[
+                    Reference(
+                        short_answer=q.short_answer,
+                        explanation=q.explanation,
+                        source=q.source,
+                        question=q.question,
+                    )
+                    for q in members
+                    if q.answered
+                ],
+                sources=[q.source for q in members],
+            )
+        )
         if len(members) > 1:
-            merges.append(MergeDecision(
-                canonical_id=rep.id, canonical_question=rep.question,
-                members=[MergeMember(id=questions[m].id, question=questions[m].question,
-                                     source=questions[m].source,
-                                     similarity=round(group.similarity[m], 4))
-                         for m in ordered],
-            ))
+            merges.append(
+                MergeDecision(
+                    canonical_id=rep.id,
+                    canonical_question=rep.question,
+                    members=[
+                        MergeMember(
+                            id=questions[m].id,
+                            question=questions[m].question,
+                            source=questions[m].source,
+                            similarity=round(group.similarity[m], 4),
+                        )
+                        for m in ordered
+                    ],
+                )
+            )
     return canonical, merges
 
 
-def _borrow_references(bank: list[CanonicalQuestion], encode: Callable[[list[str]], np.ndarray]
-                       ) -> None:
+def _borrow_references(
+    bank: list[CanonicalQuestion], encode: Callable[[list[str]], np.ndarray]
+) -> None:
     """Give bare questions the answers of other questions that address them closely.
 
     A donor qualifies when its question, or one statement of its answer, is at least
@@ -148,8 +175,11 @@ def _borrow_references(bank: list[CanonicalQuestion], encode: Callable[[list[str
     """
     bare = [q for q in bank if not q.references]
     chunks: list[tuple[CanonicalQuestion, Reference, str]] = [
-        (q, ref, text) for q in bank if q.references
-        for ref in q.references for text in [q.question, *candidates(ref.text)]
+        (q, ref, text)
+        for q in bank
+        if q.references
+        for ref in q.references
+        for text in [q.question, *candidates(ref.text)]
     ]
     if not chunks or not bare:
         return
@@ -162,8 +192,9 @@ def _borrow_references(bank: list[CanonicalQuestion], encode: Callable[[list[str
             donor, ref, _ = chunks[int(j)]
             donors.setdefault(donor.id, (ref, float(row[j])))
         for ref, similarity in donors.values():
-            question.references.append(ref.model_copy(
-                update={"retrieved": True, "similarity": round(similarity, 4)}))
+            question.references.append(
+                ref.model_copy(update={"retrieved": True, "similarity": round(similarity, 4)})
+            )
 
 
 def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray) -> None:

@@ -28,11 +28,20 @@ class InterviewBot:
         self.graders = GraderPool(self.settings, self.embedder)
         self._ensure_lock = threading.Lock()
 
-    def ingest(self, paths: list[Path] | None = None, bank: str | None = None,
-               progress: Progress | None = None, force: bool = False) -> IngestReport:
+    def ingest(
+        self,
+        paths: list[Path] | None = None,
+        bank: str | None = None,
+        progress: Progress | None = None,
+        force: bool = False,
+    ) -> IngestReport:
         """Ingest files (default: the knowledge folder) into a bank (default: the setting)."""
-        return self.store.ingest(paths or [self.settings.knowledge_dir],
-                                 bank or self.settings.bank, progress=progress, force=force)
+        return self.store.ingest(
+            paths or [self.settings.knowledge_dir],
+            bank or self.settings.bank,
+            progress=progress,
+            force=force,
+        )
 
     def ensure_bank(self, bank: str | None = None, progress: Progress | None = None) -> str:
         """Make sure ``bank`` exists; the default bank is built from knowledge/ when missing."""
@@ -41,8 +50,10 @@ class InterviewBot:
             if self.store.manifest(name) is not None:
                 return name
             if name != "default":
-                raise StoreError(f"bank {name!r} is not ingested yet - run "
-                                 f"`interview-bot ingest --bank {name} FILES`")
+                raise StoreError(
+                    f"bank {name!r} is not ingested yet - run "
+                    f"`interview-bot ingest --bank {name} FILES`"
+                )
             self.ingest(bank=name, progress=progress)
         return name
 
@@ -60,13 +71,21 @@ class InterviewBot:
     def grader(self, llm: str | None = None, base_url: str | None = None) -> Grader:
         return self.graders.get(llm, base_url)
 
-    def target(self, *, question_id: str | None = None, question: str | None = None,
-               reference: str | None = None, bank: str | None = None) -> GradingTarget:
+    def target(
+        self,
+        *,
+        question_id: str | None = None,
+        question: str | None = None,
+        reference: str | None = None,
+        bank: str | None = None,
+    ) -> GradingTarget:
         """What to grade against: a bank question by id, a given reference, or retrieval."""
         if question_id is not None:
             found = self.store.get(question_id, self.ensure_bank(bank))
             if found is None:
-                raise StoreError(f"no question {question_id!r} in bank {bank or self.settings.bank!r}")
+                raise StoreError(
+                    f"no question {question_id!r} in bank {bank or self.settings.bank!r}"
+                )
             return _bank_target(found, "bank", 1.0)
         if not question or not question.strip():
             raise StoreError("give a question (or a question id) to grade against")
@@ -77,23 +96,38 @@ class InterviewBot:
             target = _bank_target(hits[0].question, "retrieved", hits[0].similarity)
             return target.model_copy(update={"question": question})
         closest = hits[0] if hits else None
-        return GradingTarget(question=question, reference_origin="none",
-                             similarity=closest.similarity if closest else None,
-                             question_id=closest.question.id if closest else None)
+        return GradingTarget(
+            question=question,
+            reference_origin="none",
+            similarity=closest.similarity if closest else None,
+            question_id=closest.question.id if closest else None,
+        )
 
-    def grade(self, answer: str, *, question_id: str | None = None, question: str | None = None,
-              reference: str | None = None, llm: str | None = None, base_url: str | None = None,
-              bank: str | None = None) -> Grade:
+    def grade(
+        self,
+        answer: str,
+        *,
+        question_id: str | None = None,
+        question: str | None = None,
+        reference: str | None = None,
+        llm: str | None = None,
+        base_url: str | None = None,
+        bank: str | None = None,
+    ) -> Grade:
         """Grade one answer; the same call serves the app, the CLI and evals."""
-        target = self.target(question_id=question_id, question=question, reference=reference,
-                             bank=bank)
+        target = self.target(
+            question_id=question_id, question=question, reference=reference, bank=bank
+        )
         grade = self.grader(llm, base_url).grade(target, answer)
         if not grade.graded and target.question_id:
             near = self.store.get(target.question_id, self.ensure_bank(bank))
             if near is not None:
-                grade = grade.model_copy(update={
-                    "feedback": f"{grade.feedback} Closest bank question: \"{near.question}\" "
-                                f"(similarity {target.similarity:.2f}, below {MATCH_THRESHOLD})."})
+                grade = grade.model_copy(
+                    update={
+                        "feedback": f'{grade.feedback} Closest bank question: "{near.question}" '
+                        f"(similarity {target.similarity:.2f}, below {MATCH_THRESHOLD})."
+                    }
+                )
         return grade
 
 

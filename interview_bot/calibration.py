@@ -58,22 +58,33 @@ class Calibration:
         """Predicted grades on 0..SCALE for rows of features in FEATURES order."""
         linear = self.intercept + ((X - self.mean) / self.std) @ self.weights
         boosted = self.init + self.learning_rate * sum(
-            (t.predict(X) for t in self.trees), np.zeros(len(X)))
+            (t.predict(X) for t in self.trees), np.zeros(len(X))
+        )
         return np.clip((1 - self.blend) * linear + self.blend * boosted, 0.0, SCALE)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
         if data.get("features") != list(FEATURES):
-            raise InterviewBotError("calibration.json was fitted on other features; "
-                                    "rerun `python evals/fit_calibration.py`")
+            raise InterviewBotError(
+                "calibration.json was fitted on other features; "
+                "rerun `python evals/fit_calibration.py`"
+            )
         ridge, gbm = data["ridge"], data["gbm"]
-        trees = [Tree(*(np.asarray(t[k]) for k in ("feature", "threshold", "left", "right", "value")))
-                 for t in gbm["trees"]]
-        return cls(version=data["version"], mean=np.asarray(ridge["mean"]),
-                   std=np.asarray(ridge["std"]), weights=np.asarray(ridge["weights"]),
-                   intercept=float(ridge["intercept"]), trees=trees,
-                   learning_rate=float(gbm["learning_rate"]), init=float(gbm["init"]),
-                   blend=float(data["blend"]))
+        trees = [
+            Tree(*(np.asarray(t[k]) for k in ("feature", "threshold", "left", "right", "value")))
+            for t in gbm["trees"]
+        ]
+        return cls(
+            version=data["version"],
+            mean=np.asarray(ridge["mean"]),
+            std=np.asarray(ridge["std"]),
+            weights=np.asarray(ridge["weights"]),
+            intercept=float(ridge["intercept"]),
+            trees=trees,
+            learning_rate=float(gbm["learning_rate"]),
+            init=float(gbm["init"]),
+            blend=float(data["blend"]),
+        )
 
 
 @lru_cache(maxsize=4)
@@ -81,5 +92,7 @@ def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:
     try:
         return Calibration.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError) as exc:
-        raise InterviewBotError(f"{path}: cannot load the offline grader's calibration ({exc}); "
-                                "rerun `python evals/fit_calibration.py`") from None
+        raise InterviewBotError(
+            f"{path}: cannot load the offline grader's calibration ({exc}); "
+            "rerun `python evals/fit_calibration.py`"
+        ) from None

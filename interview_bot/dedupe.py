@@ -32,7 +32,9 @@ def duplicate_groups(
     sims = vectors @ vectors.T if n else np.zeros((0, 0))
     group_of = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    pairs = [(sims[i, j], i, j) for i in range(n) for j in range(i + 1, n) if sims[i, j] >= threshold]
+    pairs = [
+        (sims[i, j], i, j) for i in range(n) for j in range(i + 1, n) if sims[i, j] >= threshold
+    ]
     for _, i, j in sorted(pairs, reverse=True):
         a, b = group_of[i], group_of[j]
         if a == b:
@@ -49,11 +51,15 @@ def duplicate_groups(
         del members[b]
     groups = []
     for indices in members.values():
-        indices = sorted(indices, key=lambda k: (questions[k].source.file, questions[k].source.line))
+        indices = sorted(
+            indices, key=lambda k: (questions[k].source.file, questions[k].source.line)
+        )
+
         # The representative is the most central member; ties go to an answered, shorter one.
         def rank(k: int, indices: list[int] = indices) -> tuple[float, bool, int]:
             centrality = float(np.mean([sims[k, m] for m in indices]))
             return (round(centrality, 6), questions[k].answered, -len(questions[k].question))
+
         rep = max(indices, key=rank)
         groups.append(Group(indices, rep, {k: float(sims[rep, k]) for k in indices}))
     return sorted(groups, key=lambda g: min(g.members))

@@ -97,8 +97,13 @@ class Embedder:
         model = self.model
         self.encode_calls += 1
         self.encoded_texts += len(texts)
-        vectors = model.encode(list(texts), batch_size=_BATCH, normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False)
+        vectors = model.encode(
+            list(texts),
+            batch_size=_BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vectors, dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -126,8 +131,10 @@ class Embedder:
                     self._memory.remember(key, vec)
                 db = self._connect()
                 if db is not None:
-                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                   [(k, v.tobytes()) for k, v in fresh.items()])
+                    db.executemany(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                        [(k, v.tobytes()) for k, v in fresh.items()],
+                    )
                     db.commit()
         with self._lock:
             found = [fresh.get(k) if k in fresh else self._memory.get(k) for k in keys]
@@ -143,10 +150,10 @@ class LangChainEmbedder(Embeddings):
         self.embedder = embedder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.encode(texts).tolist()  # type: ignore[no-any-return]
+        return self.embedder.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embedder.encode([text])[0].tolist()  # type: ignore[no-any-return]
+        return self.embedder.encode([text])[0].tolist()
 
 
 _shared: dict[str, Embedder] = {}
@@ -186,8 +193,13 @@ def encode_tokens(embedder: Embedder, texts: Sequence[str]) -> list[TokenVectors
         model = embedder.model
         embedder.encode_calls += 1
         embedder.encoded_texts += len(todo)
-        outputs = model.encode(list(todo.values()), batch_size=_BATCH, output_value=None,
-                               convert_to_numpy=True, show_progress_bar=False)
+        outputs = model.encode(
+            list(todo.values()),
+            batch_size=_BATCH,
+            output_value=None,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         tokenizer = model.tokenizer
         with _model_lock:
             for key, out in zip(todo, outputs, strict=True):
@@ -197,9 +209,12 @@ def encode_tokens(embedder: Embedder, texts: Sequence[str]) -> list[TokenVectors
                 vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
                 sentence = out["sentence_embedding"].numpy()
                 sentence = sentence / max(float(np.linalg.norm(sentence)), 1e-9)
-                tokens = tokenizer.convert_ids_to_tokens([i for i, m in zip(ids, mask, strict=True) if m])
-                _token_memory[key] = TokenVectors(tokens, vecs.astype(np.float32),
-                                                  sentence.astype(np.float32))
+                tokens = tokenizer.convert_ids_to_tokens(
+                    [i for i, m in zip(ids, mask, strict=True) if m]
+                )
+                _token_memory[key] = TokenVectors(
+                    tokens, vecs.astype(np.float32), sentence.astype(np.float32)
+                )
                 _token_memory.move_to_end(key)
                 while len(_token_memory) > _TOKEN_MEMORY_LIMIT:
                     _token_memory.popitem(last=False)

@@ -48,12 +48,15 @@ class EvalReport(BaseModel):
     def worst(self, count: int = WORST) -> list[CaseResult]:
         """The cases where the grader and the human disagree most."""
         scored = [r for r in self.results if r.predicted is not None]
-        return sorted(scored, key=lambda r: -abs(r.predicted - r.case["score"]))[:count]  # type: ignore[operator]
+        return sorted(scored, key=lambda r: -abs((r.predicted or 0.0) - r.case["score"]))[:count]
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "file": self.file, "grader": self.grader, "n_cases": self.n_cases,
-            "n_failed": self.n_failed, "seconds": round(self.seconds, 2),
+            "file": self.file,
+            "grader": self.grader,
+            "n_cases": self.n_cases,
+            "n_failed": self.n_failed,
+            "seconds": round(self.seconds, 2),
             "cases_per_second": round(self.cases_per_second, 1),
             "metrics": self.metrics.model_dump(),
             "groups": {k: v.model_dump() for k, v in self.groups.items()},
@@ -61,8 +64,9 @@ class EvalReport(BaseModel):
         }
 
 
-def _targets(bot: InterviewBot, cases: Sequence[EvalCase], bank: str | None
-              ) -> list[GradingTarget | Exception]:
+def _targets(
+    bot: InterviewBot, cases: Sequence[EvalCase], bank: str | None
+) -> list[GradingTarget | Exception]:
     out: list[GradingTarget | Exception] = []
     for case in cases:
         try:
@@ -72,9 +76,16 @@ def _targets(bot: InterviewBot, cases: Sequence[EvalCase], bank: str | None
     return out
 
 
-def run_eval(bot: InterviewBot, cases: Sequence[EvalCase], *, file: str = "", llm: str | None = None,
-             base_url: str | None = None, bank: str | None = None,
-             progress: Callable[[int, int], None] | None = None) -> EvalReport:
+def run_eval(
+    bot: InterviewBot,
+    cases: Sequence[EvalCase],
+    *,
+    file: str = "",
+    llm: str | None = None,
+    base_url: str | None = None,
+    bank: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
     """Grade ``cases`` with the chosen grader and compare with their human scores."""
     grader = bot.grader(llm, base_url)
     started = time.perf_counter()
@@ -86,9 +97,9 @@ def run_eval(bot: InterviewBot, cases: Sequence[EvalCase], *, file: str = "", ll
         ready = [(c, t) for c, t in chunk if isinstance(t, GradingTarget)]
         try:
             if isinstance(grader, OfflineGrader):
-                grades = grader.grade_many([(t, c.answer) for c, t in ready])  # type: ignore[misc]
+                grades = grader.grade_many([(t, c.answer) for c, t in ready])
             else:
-                grades = [grader.grade(t, c.answer) for c, t in ready]  # type: ignore[arg-type]
+                grades = [grader.grade(t, c.answer) for c, t in ready]
             graded = dict(zip((id(c) for c, _ in ready), grades, strict=True))
             failure: str | None = None
         except Exception as exc:  # a broken batch is recorded case by case
@@ -108,17 +119,23 @@ def run_eval(bot: InterviewBot, cases: Sequence[EvalCase], *, file: str = "", ll
         if progress:
             progress(min(start + batch, len(cases)), len(cases))
     seconds = time.perf_counter() - started
-    scored = [(r.predicted, r.case["score"], r.case.get("group"), r.case["max_score"])
-              for r in results if r.predicted is not None]
+    scored = [
+        (r.predicted, r.case["score"], r.case.get("group"), r.case["max_score"])
+        for r in results
+        if r.predicted is not None
+    ]
     max_score = max((s[3] for s in scored), default=5.0)
-    predicted = [s[0] for s in scored]
-    human = [s[1] for s in scored]
+    predictions = [float(s[0] or 0.0) for s in scored]
+    human = [float(s[1]) for s in scored]
     return EvalReport(
-        file=file, grader=grader.name, n_cases=len(cases),
-        n_failed=sum(r.predicted is None for r in results), seconds=seconds,
+        file=file,
+        grader=grader.name,
+        n_cases=len(cases),
+        n_failed=sum(r.predicted is None for r in results),
+        seconds=seconds,
         cases_per_second=len(cases) / seconds if seconds else 0.0,
-        metrics=summarize(predicted, human, max_score),
-        groups=per_group(predicted, human, [s[2] for s in scored], max_score) if scored else {},
+        metrics=summarize(predictions, human, max_score),
+        groups=per_group(predictions, human, [s[2] for s in scored], max_score) if scored else {},
         results=results,
     )
 
@@ -133,20 +150,38 @@ def write_report(report: EvalReport, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     scored = [r for r in report.results if r.predicted is not None]
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    ax.scatter([r.case["score"] for r in scored], [r.predicted for r in scored], s=10, alpha=0.4)
+    ax.scatter(
+        [r.case["score"] for r in scored], [r.predicted or 0.0 for r in scored], s=10, alpha=0.4
+    )
     top = max([r.case["max_score"] for r in scored] or [5.0])
     ax.plot([0, top], [0, top], color="grey", linewidth=1)
-    ax.set(xlabel="human grade", ylabel=f"predicted ({report.grader})",
-           title=f"{Path(report.file).name}: r={report.metrics.pearson:.3f}", xlim=(-0.2, top + 0.2),
-           ylim=(-0.2, top + 0.2))
+    ax.set(
+        xlabel="human grade",
+        ylabel=f"predicted ({report.grader})",
+        title=f"{Path(report.file).name}: r={report.metrics.pearson:.3f}",
+        xlim=(-0.2, top + 0.2),
+        ylim=(-0.2, top + 0.2),
+    )
     scatter = folder / "scatter.png"
     fig.savefig(scatter, bbox_inches="tight")
     plt.close(fig)
     grades = folder / "grades.json"
-    grades.write_text(json.dumps(
-        [r.case | {"predicted": r.predicted, "error": r.error,
-                   "grade": r.grade.model_dump() if r.grade else None} for r in report.results],
-        indent=1, ensure_ascii=False), encoding="utf-8")
+    grades.write_text(
+        json.dumps(
+            [
+                r.case
+                | {
+                    "predicted": r.predicted,
+                    "error": r.error,
+                    "grade": r.grade.model_dump() if r.grade else None,
+                }
+                for r in report.results
+            ],
+            indent=1,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     markdown = folder / "report.md"
     markdown.write_text(render_markdown(report), encoding="utf-8")
     return [markdown, scatter, grades]
@@ -155,23 +190,39 @@ def write_report(report: EvalReport, folder: Path) -> list[Path]:
 def render_markdown(report: EvalReport) -> str:
     m = report.metrics
     lines = [
-        f"# Eval: {Path(report.file).name} with `{report.grader}`", "",
+        f"# Eval: {Path(report.file).name} with `{report.grader}`",
+        "",
         f"{report.n_cases} cases, {report.n_failed} not scored, {report.seconds:.1f} s "
-        f"({report.cases_per_second:.1f} cases/s).", "",
-        "| n | Pearson | Spearman | RMSE | MAE | QWK | within ±1 |", "|---|---|---|---|---|---|---|",
+        f"({report.cases_per_second:.1f} cases/s).",
+        "",
+        "| n | Pearson | Spearman | RMSE | MAE | QWK | within ±1 |",
+        "|---|---|---|---|---|---|---|",
         f"| {m.n} | {m.pearson:.3f} | {m.spearman:.3f} | {m.rmse:.3f} | {m.mae:.3f} | {m.qwk:.3f} "
-        f"| {m.within_1:.3f} |", "", "![predicted vs human](scatter.png)", "", "## Per group", "",
-        "| group | n | Pearson | RMSE | within ±1 |", "|---|---|---|---|---|",
+        f"| {m.within_1:.3f} |",
+        "",
+        "![predicted vs human](scatter.png)",
+        "",
+        "## Per group",
+        "",
+        "| group | n | Pearson | RMSE | within ±1 |",
+        "|---|---|---|---|---|",
     ]
     for name, g in sorted(report.groups.items()):
         lines.append(f"| {name} | {g.n} | {g.pearson:.3f} | {g.rmse:.3f} | {g.within_1:.3f} |")
-    lines += ["", "## Largest disagreements", "", "| human | predicted | question | answer |",
-              "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Largest disagreements",
+        "",
+        "| human | predicted | question | answer |",
+        "|---|---|---|---|",
+    ]
     for r in report.worst():
         answer = r.case["answer"].replace("|", "\\|").replace("\n", " ")[:120]
         question = r.case["question"].replace("|", "\\|")[:80]
         lines.append(f"| {r.case['score']} | {r.predicted} | {question} | {answer} |")
     failed = [r for r in report.results if r.error]
     if failed:
-        lines += ["", "## Not scored", ""] + [f"- {r.case['question'][:80]}: {r.error}" for r in failed]
+        lines += ["", "## Not scored", ""] + [
+            f"- {r.case['question'][:80]}: {r.error}" for r in failed
+        ]
     return "\n".join(lines) + "\n"

@@ -33,6 +33,7 @@ class GraderPool:
                 from interview_bot.llm_grader import LLMGrader
 
                 settings = self.settings.with_overrides(base_url=base_url)
-                self._graders[key] = LLMGrader(spec, settings, fallback=self.offline,
-                                               cache=GradeCache.for_settings(settings))
+                self._graders[key] = LLMGrader(
+                    spec, settings, fallback=self.offline, cache=GradeCache.for_settings(settings)
+                )
             return self._graders[key]

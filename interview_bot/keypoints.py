@@ -50,7 +50,7 @@ def candidates(text: str) -> list[str]:
     """Sentence- and bullet-sized statements of one reference answer, in order."""
     out: list[str] = []
     table: list[list[str]] = []
-    for raw in text.split("\n") + [""]:
+    for raw in [*text.split("\n"), ""]:
         cells = None
         if raw.strip().startswith("|") and raw.count("|") >= 3:
             cells = [_plain(c) for c in raw.strip().strip("|").split("|")]
@@ -65,8 +65,13 @@ def candidates(text: str) -> list[str]:
             table = []
         unbulleted = _BULLET.sub("", raw)
         line = _plain(unbulleted)
-        if (not line or line.endswith(":") or line.startswith("#") or _BOLD_ONLY.match(unbulleted)
-                or (_HEADING_LIKE.match(line) and not line.endswith((".", "?")))):
+        if (
+            not line
+            or line.endswith(":")
+            or line.startswith("#")
+            or _BOLD_ONLY.match(unbulleted)
+            or (_HEADING_LIKE.match(line) and not line.endswith((".", "?")))
+        ):
             continue
         for sentence in _SENTENCE_END.split(line):
             sentence = sentence.strip()

@@ -28,7 +28,6 @@ KEYWORD_CAP = 1.0  # out of 5: terms without explanation show recognition, not u
 RESTATEMENT_CAP = 1.0  # out of 5: an answer closer to the question than to any answer
 # Talking to the grader instead of the interviewer is itself judged: it keeps this share.
 GRADER_TALK_FACTOR = 0.6
-_DEFAULT = object()
 
 
 class OfflineGrader:
@@ -36,10 +35,17 @@ class OfflineGrader:
 
     name = "offline"
 
-    def __init__(self, embedder: Embedder, calibration: Calibration | None | object = _DEFAULT,
-                 rubric: Rubric | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        calibration: Calibration | bool | None = True,
+        rubric: Rubric | None = None,
+    ) -> None:
         self.embedder = embedder
-        self.calibration = load_calibration() if calibration is _DEFAULT else calibration
+        # True: the shipped calibration; None: uncalibrated (used while fitting one).
+        self.calibration: Calibration | None = (
+            load_calibration() if calibration is True else (calibration or None)
+        )
         self.rubric = rubric or load_rubric(load_settings().prompts_dir)
 
     # -- evidence ---------------------------------------------------------------------------
@@ -51,8 +57,9 @@ class OfflineGrader:
 
     def features(self, rows: Sequence[tuple[str, str, str]]) -> np.ndarray:
         """Feature matrix for (question, reference, answer) rows, as the calibration fits it."""
-        targets = [GradingTarget(question=q, reference=r, reference_origin="given")
-                   for q, r, _ in rows]
+        targets = [
+            GradingTarget(question=q, reference=r, reference_origin="given") for q, r, _ in rows
+        ]
         evidence = self._evidence(targets, [a for _, _, a in rows])
         return np.array([e.vector() for e in evidence])
 
@@ -88,14 +95,21 @@ class OfflineGrader:
         return [g.model_copy(update={"elapsed_ms": round(per_grade, 2)}) for g in grades]
 
     def _ungraded(self, target: GradingTarget, answer: str) -> Grade:
-        return Grade(question=target.question, answer=answer, score=0.0,
-                     max_score=self.rubric.max_score, graded=False, grader=self.name,
-                     reference_origin="none", question_id=target.question_id,
-                     rubric_version=self._version(),
-                     feedback="Not graded: no reference answer close enough to this question "
-                              "was found in the bank, and grading against an unrelated answer "
-                              "would be misleading. Add a reference with --reference or to "
-                              "the bank.")
+        return Grade(
+            question=target.question,
+            answer=answer,
+            score=0.0,
+            max_score=self.rubric.max_score,
+            graded=False,
+            grader=self.name,
+            reference_origin="none",
+            question_id=target.question_id,
+            rubric_version=self._version(),
+            feedback="Not graded: no reference answer close enough to this question "
+            "was found in the bank, and grading against an unrelated answer "
+            "would be misleading. Add a reference with --reference or to "
+            "the bank.",
+        )
 
     def _version(self) -> str:
         calibration = self.calibration.version if self.calibration else "uncalibrated"
@@ -112,31 +126,44 @@ class OfflineGrader:
             notes.append("No answer to grade: say what you know, even partially.")
         elif len(words(content)) >= 3 and v["function_words"] < 0.1 and looks_english(content):
             predicted = min(predicted, KEYWORD_CAP)
-            notes.append("This reads as a list of keywords. Explain how they connect: an "
-                         "interviewer grades the explanation, not the vocabulary.")
+            notes.append(
+                "This reads as a list of keywords. Explain how they connect: an "
+                "interviewer grades the explanation, not the vocabulary."
+            )
         elif v["question_sim"] >= 0.8 and v["novelty"] <= -0.05:
             predicted = min(predicted, RESTATEMENT_CAP)
             notes.append("The answer mostly restates the question; it does not answer it.")
         if read.addressed_grader:
             predicted *= GRADER_TALK_FACTOR
-            notes.append("Text addressed to the grader was ignored and counts against the "
-                         "answer; only your explanation earns points.")
+            notes.append(
+                "Text addressed to the grader was ignored and counts against the "
+                "answer; only your explanation earns points."
+            )
         if read.truncated:
             notes.append("Only the first part of a very long answer was graded.")
         if content and not looks_english(content):
-            notes.append("The offline grader reads English best; an answer in another language "
-                         "may be underrated. An LLM grader (--llm) judges it more fairly.")
+            notes.append(
+                "The offline grader reads English best; an answer in another language "
+                "may be underrated. An LLM grader (--llm) judges it more fairly."
+            )
         key_points = self._key_points(points, ev)
         criteria = self._criteria(v, key_points, read.addressed_grader, predicted)
         max_score = self.rubric.max_score
         score = round(predicted / SCALE * max_score, 2)
         refs = target.references or ([target.reference] if target.reference else [])
         return Grade(
-            question=target.question, answer=answer, score=score, max_score=max_score,
-            criteria=criteria, key_points=key_points,
+            question=target.question,
+            answer=answer,
+            score=score,
+            max_score=max_score,
+            criteria=criteria,
+            key_points=key_points,
             feedback=self._feedback(score / max_score, key_points, notes),
-            reference="\n\n".join(refs), reference_origin=target.reference_origin,
-            question_id=target.question_id, grader=self.name, rubric_version=self._version(),
+            reference="\n\n".join(refs),
+            reference_origin=target.reference_origin,
+            question_id=target.question_id,
+            grader=self.name,
+            rubric_version=self._version(),
         )
 
     @staticmethod
@@ -144,29 +171,54 @@ class OfflineGrader:
         out = []
         for point, coverage, best in zip(points, ev.keypoint_recall, ev.best_sentence, strict=True):
             covered = coverage >= COVERED and bool(ev.sentences)
-            out.append(KeyPointResult(text=point, covered=covered, similarity=round(coverage, 3),
-                                      evidence=ev.sentences[best] if covered else None))
+            out.append(
+                KeyPointResult(
+                    text=point,
+                    covered=covered,
+                    similarity=round(coverage, 3),
+                    evidence=ev.sentences[best] if covered else None,
+                )
+            )
         return out
 
-    def _criteria(self, v: dict[str, float], points: list[KeyPointResult], addressed: bool,
-                  predicted: float) -> list[CriterionScore]:
-        levels = self.rubric.levels
-        share = sum(p.covered for p in points) / len(points) if points else v["recall"]
-        by_name = {
-            "correctness": 1 + (levels - 1) * min(1.0, predicted / SCALE + 0.1),
-            "completeness": 1 + (levels - 1) * share,
-            "clarity": 1 + (levels - 1) * min(1.0, v["function_words"] / 0.3) * min(
-                1.0, v["log_words"] / np.log(13)) - (1 if addressed else 0),
+    def _criteria(
+        self, v: dict[str, float], points: list[KeyPointResult], addressed: bool, predicted: float
+    ) -> list[CriterionScore]:
+        """Rubric levels that explain the score; a criterion we have no measure for (in an
+        edited rubric) follows the overall score."""
+        top = self.rubric.levels
+        overall = predicted / SCALE
+        covered = sum(p.covered for p in points)
+        prose = min(1.0, v["function_words"] / 0.3) * min(1.0, v["log_words"] / np.log(13))
+        measured = {
+            "correctness": (
+                min(1.0, overall + 0.1),
+                "agreement with the reference, calibrated on human grades",
+            ),
+            "completeness": (
+                covered / len(points) if points else v["recall"],
+                f"{covered} of {len(points)} key points covered",
+            ),
+            "clarity": (
+                prose - (1 / (top - 1) if addressed else 0.0),
+                "explained in sentences rather than keywords"
+                + ("; text aimed at the grader counts against it" if addressed else ""),
+            ),
         }
-        reasons = {
-            "correctness": "how closely what you say matches the reference (calibrated on human grades)",
-            "completeness": f"{sum(p.covered for p in points)} of {len(points)} key points covered",
-            "clarity": "explained in sentences rather than keywords"
-                       + ("; text aimed at the grader counts against it" if addressed else ""),
-        }
-        return [CriterionScore(name=c.name, score=round(float(np.clip(by_name.get(c.name, predicted / SCALE * (levels - 1) + 1), 1, levels)), 1),
-                               max_score=levels, weight=c.weight, rationale=reasons.get(c.name, ""))
-                for c in self.rubric.criteria]
+        out = []
+        for criterion in self.rubric.criteria:
+            share, why = measured.get(criterion.name, (overall, "follows the overall score"))
+            level = float(np.clip(1 + (top - 1) * share, 1, top))
+            out.append(
+                CriterionScore(
+                    name=criterion.name,
+                    score=round(level, 1),
+                    max_score=top,
+                    weight=criterion.weight,
+                    rationale=why,
+                )
+            )
+        return out
 
     @staticmethod
     def _feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
@@ -184,8 +236,11 @@ class OfflineGrader:
         if covered:
             parts.append(f"You covered {len(covered)} of {len(points)} key points.")
         if missed:
-            more = f" (and {len(missed) - 1} more key point{'s' * (len(missed) > 2)})" \
-                if len(missed) > 1 else ""
+            more = (
+                f" (and {len(missed) - 1} more key point{'s' * (len(missed) > 2)})"
+                if len(missed) > 1
+                else ""
+            )
             parts.append(f"Work on: {missed[0]}{more}")
         return " ".join(parts)
 

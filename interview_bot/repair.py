@@ -71,7 +71,9 @@ def fix_mojibake(text: str) -> str:
 _SVG_IMAGE = re.compile(r"!?\[[^\]\n]*\]\(data:image/svg\+xml.*?</svg>\s*\)", re.DOTALL)
 # A radicand, blank lines, the square-root image, blank lines, then the text that follows.
 _SQRT_IMAGE = re.compile(
-    r"(?P<radicand>[^\s()]+)[ \t]*\n?[ \t]*\n?" + _SVG_IMAGE.pattern + r"(?P<gap>[ \t]*\n?[ \t]*\n?)"
+    r"(?P<radicand>[^\s()]+)[ \t]*\n?[ \t]*\n?"
+    + _SVG_IMAGE.pattern
+    + r"(?P<gap>[ \t]*\n?[ \t]*\n?)"
     r"(?P<next>[ \t]?)",
     re.DOTALL,
 )

@@ -103,9 +103,11 @@ def load_settings(**overrides: Any) -> Settings:
     for f in fields(Settings):
         if overrides.get(f.name) is not None:
             value = overrides[f.name]
-            values[f.name] = Path(value).expanduser() if isinstance(value, str) and "Path" in str(
-                f.type
-            ) else value
+            values[f.name] = (
+                Path(value).expanduser()
+                if isinstance(value, str) and "Path" in str(f.type)
+                else value
+            )
             continue
         raw = os.environ.get(ENV_PREFIX + f.name.upper())
         if raw not in (None, ""):

@@ -12,10 +12,10 @@ import pytest
 os.environ["INTERVIEW_BOT_DATA_DIR"] = tempfile.mkdtemp(prefix="interview-bot-tests-")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from interview_bot.bank import Bank, build_bank  # noqa: E402
-from interview_bot.bot import InterviewBot  # noqa: E402
-from interview_bot.embeddings import Embedder, get_embedder  # noqa: E402
-from interview_bot.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+from interview_bot.bank import Bank, build_bank
+from interview_bot.bot import InterviewBot
+from interview_bot.embeddings import Embedder, get_embedder
+from interview_bot.settings import PROJECT_ROOT, Settings, load_settings
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 QUIZ = KNOWLEDGE / "transformer-quiz-no.md"

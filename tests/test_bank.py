@@ -13,8 +13,12 @@ def _by_question(bank: Bank, text: str):  # type: ignore[no-untyped-def]
 def test_positional_encoding_is_one_question_with_every_answer(seed_bank: Bank) -> None:
     pe = _by_question(seed_bank, "Why do we need positional encoding in Transformers?")
     files = sorted(s.file.rsplit("/", 1)[-1] for s in pe.sources)
-    assert files == ["attention-qa.json", "commonly-asked-outline.md", "part6-numbered.txt",
-                     "transformer-quiz-no.md"]
+    assert files == [
+        "attention-qa.json",
+        "commonly-asked-outline.md",
+        "part6-numbered.txt",
+        "transformer-quiz-no.md",
+    ]
     assert len(pe.references) == 4 and not any(r.retrieved for r in pe.references)
     merge = next(m for m in seed_bank.merges if m.canonical_id == pe.id)
     assert all(m.similarity >= 0.82 for m in merge.members)
@@ -48,7 +52,10 @@ def test_bare_questions_borrow_close_answers(seed_bank: Bank) -> None:
 
 def test_questions_with_nothing_close_need_a_reference(seed_bank: Bank) -> None:
     needing = {q.question for q in seed_bank.needing_reference}
-    assert "How does RoPE (Rotary Positional Embedding) differ from absolute positional encoding?" in needing
+    assert (
+        "How does RoPE (Rotary Positional Embedding) differ from absolute positional encoding?"
+        in needing
+    )
     assert "Why do modern LLMs prefer Pre-LN?" in needing
     assert len(needing) == 7
     assert not set(needing) & {q.question for q in seed_bank.gradable}

@@ -27,16 +27,19 @@ def test_validate_ok_and_bad(tmp_path: Path) -> None:
 
 
 def test_stats_json(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["bank", "stats", str(KNOWLEDGE), "--json",
-                                 "--data-dir", str(tmp_path)])
+    result = runner.invoke(
+        app, ["bank", "stats", str(KNOWLEDGE), "--json", "--data-dir", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     by_name = {Path(f["path"]).name: f for f in data["files"]}
     quiz = by_name["transformer-quiz-no.md"]
     assert quiz["sha256"] == hashlib.sha256(QUIZ.read_bytes()).hexdigest()
     assert (quiz["questions"], quiz["answered"]) == (8, 8)
-    assert (by_name["commonly-asked-outline.md"]["questions"],
-            by_name["commonly-asked-outline.md"]["answered"]) == (32, 13)
+    assert (
+        by_name["commonly-asked-outline.md"]["questions"],
+        by_name["commonly-asked-outline.md"]["answered"],
+    ) == (32, 13)
     assert data["totals"]["questions"] == 86 and data["totals"]["canonical"] == 70
     assert len(data["merges"]) == data["totals"]["merged_groups"] == 10
     assert len(data["needing_reference"]) == 7
@@ -47,8 +50,18 @@ def test_search_json_and_ingest(tmp_path: Path) -> None:
     assert ingest.exit_code == 0, ingest.output
     again = runner.invoke(app, ["ingest", "--data-dir", str(tmp_path)])
     assert "unchanged, nothing embedded" in again.output
-    result = runner.invoke(app, ["search", "why do transformers need to know token order?",
-                                 "--k", "3", "--json", "--data-dir", str(tmp_path)])
+    result = runner.invoke(
+        app,
+        [
+            "search",
+            "why do transformers need to know token order?",
+            "--k",
+            "3",
+            "--json",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)
     assert len(hits) == 3

@@ -15,15 +15,29 @@ from interview_bot.evaluation import run_eval, write_report
 runner = CliRunner()
 PE = "Why is positional encoding used in Transformers?"
 CASES = [
-    {"question": PE, "answer": "Attention ignores order, so position vectors are added to the "
-     "embeddings to tell the model where each token is.", "score": 5, "kind": "complete",
-     "group": "pe"},
+    {
+        "question": PE,
+        "answer": "Attention ignores order, so position vectors are added to the "
+        "embeddings to tell the model where each token is.",
+        "score": 5,
+        "kind": "complete",
+        "group": "pe",
+    },
     {"question": PE, "answer": "", "score": 0, "kind": "empty", "group": "pe"},
-    {"question": "What is a prototype?", "answer": "A quick model of part of the product.",
-     "reference": "A prototype simulates the behaviour of portions of the desired software.",
-     "score": 4, "kind": "given", "group": "given"},
-    {"question": "What is a B-tree index?", "answer": "A balanced tree.", "score": 3,
-     "kind": "unknown"},
+    {
+        "question": "What is a prototype?",
+        "answer": "A quick model of part of the product.",
+        "reference": "A prototype simulates the behaviour of portions of the desired software.",
+        "score": 4,
+        "kind": "given",
+        "group": "given",
+    },
+    {
+        "question": "What is a B-tree index?",
+        "answer": "A balanced tree.",
+        "score": 3,
+        "kind": "unknown",
+    },
 ]
 
 
@@ -31,15 +45,18 @@ def _write(tmp_path: Path) -> tuple[Path, Path]:
     jsonl = tmp_path / "cases.jsonl"
     jsonl.write_text("".join(json.dumps(c) + "\n" for c in CASES), encoding="utf-8")
     csv = tmp_path / "cases.csv"
-    csv.write_text("question,answer,score,reference,kind\n"
-                   f'"{PE}","Order is lost without it.",3,,partial\n'
-                   '"What is a prototype?","A quick model.",4,"A prototype simulates the product.",given\n',
-                   encoding="utf-8")
+    csv.write_text(
+        "question,answer,score,reference,kind\n"
+        f'"{PE}","Order is lost without it.",3,,partial\n'
+        '"What is a prototype?","A quick model.",4,"A prototype simulates the product.",given\n',
+        encoding="utf-8",
+    )
     return jsonl, csv
 
 
-def test_run_eval_retrieves_references_and_records_failures(seeded_bot: InterviewBot,
-                                                            tmp_path: Path) -> None:
+def test_run_eval_retrieves_references_and_records_failures(
+    seeded_bot: InterviewBot, tmp_path: Path
+) -> None:
     jsonl, _ = _write(tmp_path)
     report = run_eval(seeded_bot, load_cases(jsonl), file=str(jsonl))
     assert report.n_cases == 4 and report.n_failed == 1
@@ -88,11 +105,23 @@ def test_eval_cli_bad_file(tmp_path: Path) -> None:
 
 def test_grade_cli_json_and_card(seeded_bot: InterviewBot) -> None:
     data_dir = str(seeded_bot.settings.data_dir)
-    result = runner.invoke(app, ["grade", "-q", PE, "-a", "It gives the model word order.",
-                                 "--json", "--data-dir", data_dir])
+    result = runner.invoke(
+        app,
+        [
+            "grade",
+            "-q",
+            PE,
+            "-a",
+            "It gives the model word order.",
+            "--json",
+            "--data-dir",
+            data_dir,
+        ],
+    )
     assert result.exit_code == 0, result.output
     grade = json.loads(result.stdout)
     assert grade["grader"] == "offline" and 0 <= grade["score"] <= grade["max_score"]
-    card = runner.invoke(app, ["grade", "-q", PE, "-a", "It gives the model word order.",
-                               "--data-dir", data_dir])
+    card = runner.invoke(
+        app, ["grade", "-q", PE, "-a", "It gives the model word order.", "--data-dir", data_dir]
+    )
     assert card.exit_code == 0 and "/ 5" in card.output

@@ -30,8 +30,11 @@ def _grade(bot: InterviewBot, answer: str) -> Grade:
 
 def test_rubric_levels_are_ordered(seeded_bot: InterviewBot) -> None:
     complete, partial = _grade(seeded_bot, COMPLETE), _grade(seeded_bot, PARTIAL)
-    wrong = _grade(seeded_bot, "It is used to normalise activations so that training is stable "
-                               "and gradients do not explode.")
+    wrong = _grade(
+        seeded_bot,
+        "It is used to normalise activations so that training is stable "
+        "and gradients do not explode.",
+    )
     assert complete.score >= 4.0
     assert complete.score > partial.score > 0
     assert complete.score > wrong.score
@@ -47,8 +50,10 @@ def test_non_answers_score_zero(seeded_bot: InterviewBot, answer: str) -> None:
 
 
 def test_restating_the_question_earns_little(seeded_bot: InterviewBot) -> None:
-    grade = _grade(seeded_bot, "Positional encoding is used in Transformers because "
-                               "Transformers use positional encoding.")
+    grade = _grade(
+        seeded_bot,
+        "Positional encoding is used in Transformers because Transformers use positional encoding.",
+    )
     assert grade.score <= 1.0
     assert "restates the question" in grade.feedback
 
@@ -60,15 +65,19 @@ def test_keyword_salad_is_capped(seeded_bot: InterviewBot) -> None:
 
 
 def test_other_language_gets_a_visible_note(seeded_bot: InterviewBot) -> None:
-    grade = _grade(seeded_bot, "Transformere behandler alle tokens samtidig, så de vet ikke "
-                               "rekkefølgen. Posisjonskoding legges til embeddingene.")
+    grade = _grade(
+        seeded_bot,
+        "Transformere behandler alle tokens samtidig, så de vet ikke "
+        "rekkefølgen. Posisjonskoding legges til embeddingene.",
+    )
     assert "another language" in grade.feedback
 
 
 @pytest.mark.parametrize("injection", INJECTIONS)
 @pytest.mark.parametrize("content", [PARTIAL, "Positional encoding makes training faster."])
-def test_injection_never_raises_the_score(seeded_bot: InterviewBot, content: str,
-                                          injection: str) -> None:
+def test_injection_never_raises_the_score(
+    seeded_bot: InterviewBot, content: str, injection: str
+) -> None:
     honest = _grade(seeded_bot, content)
     for attack in (f"{content} {injection}", f"{injection} {content}"):
         tricked = _grade(seeded_bot, attack)
@@ -98,10 +107,12 @@ def test_unrelated_question_is_not_graded(seeded_bot: InterviewBot) -> None:
 
 
 def test_given_reference_and_bank_id(seeded_bot: InterviewBot) -> None:
-    given = seeded_bot.grade("Rotary embeddings rotate queries and keys by an angle that "
-                             "depends on the position.", question="What is RoPE?",
-                             reference="RoPE rotates query and key vectors by position-dependent "
-                                       "angles so that attention depends on relative position.")
+    given = seeded_bot.grade(
+        "Rotary embeddings rotate queries and keys by an angle that depends on the position.",
+        question="What is RoPE?",
+        reference="RoPE rotates query and key vectors by position-dependent "
+        "angles so that attention depends on relative position.",
+    )
     assert given.reference_origin == "given" and given.score >= 2.5
     some = seeded_bot.gradable()[0]
     by_id = seeded_bot.grade(some.reference_text[:400], question_id=some.id)

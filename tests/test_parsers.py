@@ -53,7 +53,9 @@ def test_quiz_keeps_short_answer_and_explanation_apart() -> None:
 def test_outline_sections_difficulty_and_nested_answers() -> None:
     questions = {q.question: q for q in parse_bank_file(OUTLINE).questions}
     assert "What is Token Embedding" not in questions  # the table of contents is not a question
-    rope = questions["How does RoPE (Rotary Positional Embedding) differ from absolute positional encoding?"]
+    rope = questions[
+        "How does RoPE (Rotary Positional Embedding) differ from absolute positional encoding?"
+    ]
     assert rope.difficulty == "advanced" and not rope.answered
     assert rope.topic == "Input & Embedding Layer (Token + Positional Encoding)"
     ln = questions["Why LayerNorm instead of BatchNorm?"]
@@ -73,7 +75,9 @@ def test_numbered_text_restart_table_and_sections() -> None:
     assert all(q.topic is None for q in questions[10:])
     gpt_bert = questions[12]
     assert gpt_bert.question == "Compare and contrast GPT and BERT."
-    assert "Architecture\tDecoder-only Transformer\tEncoder-only Transformer" in (gpt_bert.explanation or "")
+    assert "Architecture\tDecoder-only Transformer\tEncoder-only Transformer" in (
+        gpt_bert.explanation or ""
+    )
     assert "• **Conclusion:**" in (gpt_bert.explanation or "")
     mlm = questions[20]
     assert "Masked Language Modeling (MLM)" in (mlm.explanation or "")
@@ -82,7 +86,9 @@ def test_numbered_text_restart_table_and_sections() -> None:
 def test_internals_difficulty_and_multiline_question() -> None:
     questions = parse_bank_file(INTERNALS).questions
     assert all(q.difficulty == "basic" for q in questions)
-    assert questions[5].question == "Why is the dot product in the attention formula scaled by √d_k?"
+    assert (
+        questions[5].question == "Why is the dot product in the attention formula scaled by √d_k?"
+    )
 
 
 def test_sources_point_at_question_lines() -> None:
@@ -104,10 +110,19 @@ def test_ids_are_stable_and_content_derived(tmp_path: Path) -> None:
 
 CUSTOM = {
     "bank.md": "# My bank\n\n## What is RoPE?\nRotary position embeddings rotate queries and keys.\n\n"
-               "## Why use KV caching?\nIt avoids recomputing keys and values.\n",
+    "## Why use KV caching?\nIt avoids recomputing keys and values.\n",
     "qa.md": "Q: What is RoPE?\nA: Rotary embeddings.\nThey rotate Q and K.\n\nQ: What is GQA?\nA: Grouped-query attention.\n",
-    "bank.json": json.dumps([{"question": "What is RoPE?", "answer": "Rotary.", "topic": "Positions",
-                              "difficulty": "Advanced"}, {"question": "What is GQA?", "answer": "Grouped."}]),
+    "bank.json": json.dumps(
+        [
+            {
+                "question": "What is RoPE?",
+                "answer": "Rotary.",
+                "topic": "Positions",
+                "difficulty": "Advanced",
+            },
+            {"question": "What is GQA?", "answer": "Grouped."},
+        ]
+    ),
     "bank.jsonl": '{"question": "What is RoPE?", "answer": "Rotary."}\n{"question": "What is GQA?", "answer": "Grouped."}\n',
     "bank.csv": 'question,answer,topic,difficulty\nWhat is RoPE?,"Rotary, relative.",Positions,basic\nWhat is GQA?,Grouped.,,\n',
     "bank.yaml": "- question: What is RoPE?\n  answer: Rotary.\n  difficulty: intermediate\n- question: What is GQA?\n  answer: Grouped.\n",
@@ -120,8 +135,10 @@ def test_custom_formats(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_text(CUSTOM[name], encoding="utf-8")
     parsed = parse_bank_file(path)
-    assert [q.question for q in parsed.questions][:2] == ["What is RoPE?", "Why use KV caching?"
-                                                          if name == "bank.md" else "What is GQA?"]
+    assert [q.question for q in parsed.questions][:2] == [
+        "What is RoPE?",
+        "Why use KV caching?" if name == "bank.md" else "What is GQA?",
+    ]
     assert all(q.answered for q in parsed.questions)
 
 
@@ -142,27 +159,60 @@ BAD = [
     ("binary.bin", b"\x89PNG\r\n\x1a\n\x00\x00", "binary file"),
     ("latin1.md", "## Hva er det?\nSvar på\n".encode("latin-1"), "latin1.md:2: not UTF-8"),
     ("unknown.txt", b"just some prose without any questions in it\n", "unknown bank format"),
-    ("broken.json", b'{\n  "What is RoPE?": "Rotary",\n  "What is GQA?" "Grouped"\n}\n',
-     "broken.json:3: invalid JSON"),
-    ("dup.json", b'{\n  "What is RoPE?": "a",\n  "What is RoPE?": "b"\n}\n',
-     "dup.json:3: duplicate question 'What is RoPE?' (first at line 2)"),
+    (
+        "broken.json",
+        b'{\n  "What is RoPE?": "Rotary",\n  "What is GQA?" "Grouped"\n}\n',
+        "broken.json:3: invalid JSON",
+    ),
+    (
+        "dup.json",
+        b'{\n  "What is RoPE?": "a",\n  "What is RoPE?": "b"\n}\n',
+        "dup.json:3: duplicate question 'What is RoPE?' (first at line 2)",
+    ),
     ("broken.csv", b'question,answer\n"What is RoPE?,Rotary\n', "broken.csv:"),
-    ("ragged.csv", b"question,answer\nWhat is RoPE?,Rotary,extra\n", "ragged.csv:2: expected 2 columns"),
-    ("broken.yaml", b"- question: What is RoPE?\n  answer: [unclosed\n- question: x\n", "broken.yaml:3: invalid YAML"),
-    ("evil.yaml", b"- question: !!python/object/apply:os.system ['echo hi']\n  answer: x\n", "evil.yaml:1: invalid YAML"),
-    ("notext.jsonl", b'{"question": "What is RoPE?", "answer": "a"}\n{"question": "  ", "answer": "b"}\n',
-     "notext.jsonl:2: question has no text"),
-    ("dupid.jsonl", b'{"id": "a", "question": "What is RoPE?", "answer": "a"}\n'
-                    b'{"id": "a", "question": "What is GQA?", "answer": "b"}\n',
-     "dupid.jsonl:2: duplicate question id 'a' (first at line 1)"),
-    ("badlevel.csv", b"question,answer,difficulty\nWhat is RoPE?,Rotary,impossible\n",
-     "badlevel.csv:2: unknown difficulty"),
-    ("unknownfield.jsonl", b'{"question": "What?", "anwser": "typo"}\n', "unknownfield.jsonl:1: unknown field(s) anwser"),
+    (
+        "ragged.csv",
+        b"question,answer\nWhat is RoPE?,Rotary,extra\n",
+        "ragged.csv:2: expected 2 columns",
+    ),
+    (
+        "broken.yaml",
+        b"- question: What is RoPE?\n  answer: [unclosed\n- question: x\n",
+        "broken.yaml:3: invalid YAML",
+    ),
+    (
+        "evil.yaml",
+        b"- question: !!python/object/apply:os.system ['echo hi']\n  answer: x\n",
+        "evil.yaml:1: invalid YAML",
+    ),
+    (
+        "notext.jsonl",
+        b'{"question": "What is RoPE?", "answer": "a"}\n{"question": "  ", "answer": "b"}\n',
+        "notext.jsonl:2: question has no text",
+    ),
+    (
+        "dupid.jsonl",
+        b'{"id": "a", "question": "What is RoPE?", "answer": "a"}\n'
+        b'{"id": "a", "question": "What is GQA?", "answer": "b"}\n',
+        "dupid.jsonl:2: duplicate question id 'a' (first at line 1)",
+    ),
+    (
+        "badlevel.csv",
+        b"question,answer,difficulty\nWhat is RoPE?,Rotary,impossible\n",
+        "badlevel.csv:2: unknown difficulty",
+    ),
+    (
+        "unknownfield.jsonl",
+        b'{"question": "What?", "anwser": "typo"}\n',
+        "unknownfield.jsonl:1: unknown field(s) anwser",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "data", "message"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_names_file_and_line(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+def test_bad_input_names_file_and_line(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(data)
     with pytest.raises((BankError, BankErrors)) as info:

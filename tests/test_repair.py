@@ -43,7 +43,10 @@ def test_katex_square_root_becomes_sqrt_without_eating_text() -> None:
     scaling = internals[5]
     assert scaling.question == "Why is the dot product in the attention formula scaled by √d_k?"
     assert scaling.answer.startswith("The scaling by √d_k is applied to stabilize the gradients")
-    assert "Dividing by √d_k helps to keep the variance of the dot products consistent" in scaling.answer
+    assert (
+        "Dividing by √d_k helps to keep the variance of the dot products consistent"
+        in scaling.answer
+    )
     assert "as d_k increases" in scaling.answer
     formula = internals[4]
     assert "Attention(Q,K,V)=softmax(QKᵀ/√d_k)V" in formula.answer

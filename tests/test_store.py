@@ -50,9 +50,10 @@ def test_changed_file_embeds_only_what_changed(settings: Settings, tmp_path: Pat
     bot = _bot(settings)
     bot.ingest([folder])
     quiz = (folder / "quiz.md").read_text(encoding="utf-8")
-    (folder / "quiz.md").write_text(quiz.replace("**Cross-Entropy Loss.**",
-                                                 "**Cross-entropy loss over the vocabulary.**"),
-                                    encoding="utf-8")
+    (folder / "quiz.md").write_text(
+        quiz.replace("**Cross-Entropy Loss.**", "**Cross-entropy loss over the vocabulary.**"),
+        encoding="utf-8",
+    )
     report = bot.ingest([folder])
     assert not report.unchanged
     # The edited answer and the key-point candidates it yields; nothing else is re-embedded.
@@ -69,14 +70,15 @@ def test_bad_file_leaves_previous_store_untouched(settings: Settings, tmp_path: 
     bot.ingest([folder])
     before = bot.store.manifest("default")
     (folder / "broken.json").write_text('{"What?": "a",\n "Why?" "b"}', encoding="utf-8")
-    with pytest.raises(BankError, match="broken.json:2: invalid JSON"):
+    with pytest.raises(BankError, match=r"broken\.json:2: invalid JSON"):
         bot.ingest([folder])
     assert bot.store.manifest("default") == before
     assert len(bot.search("scaled dot-product attention formula", k=1)) == 1
 
 
-def test_failure_while_writing_keeps_the_old_collection(settings: Settings, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_keeps_the_old_collection(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "bank"
     folder.mkdir()
     shutil.copy(JSON_QA, folder / "qa.json")
@@ -99,8 +101,11 @@ def test_failure_while_writing_keeps_the_old_collection(settings: Settings, tmp_
 
 def test_custom_bank_in_its_own_collection(seeded_bot: InterviewBot, tmp_path: Path) -> None:
     bank = tmp_path / "mine.csv"
-    bank.write_text("question,answer,topic\nWhat is RoPE?,Rotary position embeddings rotate "
-                    "queries and keys by position-dependent angles.,Positions\n", encoding="utf-8")
+    bank.write_text(
+        "question,answer,topic\nWhat is RoPE?,Rotary position embeddings rotate "
+        "queries and keys by position-dependent angles.,Positions\n",
+        encoding="utf-8",
+    )
     seeded_bot.ingest([bank], bank="mine")
     assert {"default", "mine"} <= set(seeded_bot.store.banks())
     assert len(seeded_bot.store.questions("mine")) == 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from interview_bot.cli.app import app
 from interview_bot.cli import bank_commands, grade_commands  # noqa: F401  (register commands)
+from interview_bot.cli.app import app
 
 
 def main() -> None:

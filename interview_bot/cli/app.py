@@ -57,9 +57,15 @@ class ProgressBar:
     """A rich progress bar fed by the core's ``(stage, done, total)`` callbacks."""
 
     def __init__(self, enabled: bool = True) -> None:
-        self._progress = Progress(TextColumn("{task.description:<12}"), BarColumn(),
-                                  MofNCompleteColumn(), TimeElapsedColumn(),
-                                  console=err_console, disable=not enabled, transient=False)
+        self._progress = Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=not enabled,
+            transient=False,
+        )
         self._tasks: dict[str, Any] = {}
 
     def __enter__(self) -> ProgressBar:
@@ -75,12 +81,17 @@ class ProgressBar:
         self._progress.update(self._tasks[stage], completed=done, total=total)
 
 
-DataDirOption = typer.Option(None, "--data-dir", help="Folder for store and progress "
-                             "(env INTERVIEW_BOT_DATA_DIR).", show_default=False)
+DataDirOption = typer.Option(
+    None,
+    "--data-dir",
+    help="Folder for store and progress (env INTERVIEW_BOT_DATA_DIR).",
+    show_default=False,
+)
 BankOption = typer.Option(None, "--bank", help="Question bank name (default: default).")
 ChromaOption = typer.Option(None, "--chroma-url", help="Use a Chroma server at http://HOST:PORT.")
-PathsArgument = typer.Argument(None, help="Bank files or folders (default: knowledge/).",
-                               show_default=False)
+PathsArgument = typer.Argument(
+    None, help="Bank files or folders (default: knowledge/).", show_default=False
+)
 
 
 def as_paths(paths: list[Path] | None) -> list[Path] | None:

@@ -23,8 +23,9 @@ from interview_bot.cli.app import (
 )
 from interview_bot.settings import load_settings
 
-bank_app = typer.Typer(help="Inspect and check bank files without touching the store.",
-                       no_args_is_help=True)
+bank_app = typer.Typer(
+    help="Inspect and check bank files without touching the store.", no_args_is_help=True
+)
 app.add_typer(bank_app, name="bank")
 
 
@@ -41,11 +42,16 @@ def ingest(
     bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
     with ProgressBar() as progress:
         report = bot.ingest(as_paths(paths), progress=progress, force=force)
-    state = "unchanged, nothing embedded" if report.unchanged else (
-        f"{report.embedded_texts} texts embedded")
-    console.print(f"bank [bold]{report.bank}[/]: {report.questions} questions "
-                  f"({len(report.manifest.needing_reference)} need a reference), {state}, "
-                  f"{report.seconds:.1f} s")
+    state = (
+        "unchanged, nothing embedded"
+        if report.unchanged
+        else (f"{report.embedded_texts} texts embedded")
+    )
+    console.print(
+        f"bank [bold]{report.bank}[/]: {report.questions} questions "
+        f"({len(report.manifest.needing_reference)} need a reference), {state}, "
+        f"{report.seconds:.1f} s"
+    )
 
 
 @bank_app.command("validate")
@@ -54,8 +60,10 @@ def validate(path: Path = typer.Argument(..., help="A bank file.")) -> None:
     """Check a bank file: exit 0, or exit 2 with file:line: message lines."""
     settings = load_settings()
     (parsed,) = parse_files([path], settings.max_upload_bytes)
-    console.print(f"ok: {parsed.path}: {len(parsed.questions)} questions, "
-                  f"{parsed.answered} answered ({parsed.format})")
+    console.print(
+        f"ok: {parsed.path}: {len(parsed.questions)} questions, "
+        f"{parsed.answered} answered ({parsed.format})"
+    )
 
 
 @bank_app.command("stats")
@@ -65,12 +73,15 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     data_dir: Path = DataDirOption,
 ) -> None:
-    """Per file: sha256, questions, answered; the merged duplicates; questions needing a reference."""
+    """Per file: sha256, questions, answered; merged duplicates; questions needing a reference."""
     from interview_bot.embeddings import get_embedder
 
     settings = load_settings(data_dir=data_dir)
-    built = build_bank(as_paths(paths) or [settings.knowledge_dir], get_embedder(settings.data_dir),
-                       max_bytes=settings.max_upload_bytes)
+    built = build_bank(
+        as_paths(paths) or [settings.knowledge_dir],
+        get_embedder(settings.data_dir),
+        max_bytes=settings.max_upload_bytes,
+    )
     files = [f.model_dump() for f in built.file_stats()]
     data = {
         "files": files,
@@ -81,14 +92,23 @@ def stats(
             "canonical": len(built.questions),
             "merged_groups": len(built.merges),
             "with_borrowed_reference": sum(
-                1 for q in built.questions if q.references and all(r.retrieved for r in q.references)),
+                1
+                for q in built.questions
+                if q.references and all(r.retrieved for r in q.references)
+            ),
             "needing_reference": len(built.needing_reference),
         },
         "merges": [m.model_dump(mode="json") for m in built.merges],
         "borrowed_references": [
-            {"id": q.id, "question": q.question,
-             "from": [{"question": r.question, "similarity": r.similarity} for r in q.references]}
-            for q in built.questions if q.references and all(r.retrieved for r in q.references)
+            {
+                "id": q.id,
+                "question": q.question,
+                "from": [
+                    {"question": r.question, "similarity": r.similarity} for r in q.references
+                ],
+            }
+            for q in built.questions
+            if q.references and all(r.retrieved for r in q.references)
         ],
         "needing_reference": [
             {"id": q.id, "question": q.question, "source": str(q.sources[0])}
@@ -100,8 +120,9 @@ def stats(
         return
     table = Table("file", "format", "questions", "answered", "sha256")
     for f in files:
-        table.add_row(f["path"], f["format"], str(f["questions"]), str(f["answered"]),
-                      f["sha256"][:12])
+        table.add_row(
+            f["path"], f["format"], str(f["questions"]), str(f["answered"]), f["sha256"][:12]
+        )
     console.print(table)
     console.print(data["totals"])
     for merge in built.merges:
@@ -126,11 +147,21 @@ def search(
     bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
     hits = bot.search(query, k=k)
     if as_json:
-        print_json([{"id": h.question.id, "question": h.question.question,
-                     "similarity": h.similarity, "topic": h.question.topic,
-                     "reference": h.question.reference_text,
-                     "key_points": h.question.key_points} for h in hits])
+        print_json(
+            [
+                {
+                    "id": h.question.id,
+                    "question": h.question.question,
+                    "similarity": h.similarity,
+                    "topic": h.question.topic,
+                    "reference": h.question.reference_text,
+                    "key_points": h.question.key_points,
+                }
+                for h in hits
+            ]
+        )
         return
     for hit in hits:
-        console.print(f"[bold]{hit.similarity:.3f}[/] {hit.question.question} "
-                      f"[dim]({hit.question.topic})[/]")
+        console.print(
+            f"[bold]{hit.similarity:.3f}[/] {hit.question.question} [dim]({hit.question.topic})[/]"
+        )

@@ -26,8 +26,11 @@ from interview_bot.evaluation import EvalReport, run_eval, write_report
 from interview_bot.grade import Grade
 from interview_bot.settings import PROJECT_ROOT, load_settings
 
-LlmOption = typer.Option(None, "--llm", help="Grader: offline (default), openai:MODEL, "
-                         "ollama:MODEL or llamacpp:/path/model.gguf.")
+LlmOption = typer.Option(
+    None,
+    "--llm",
+    help="Grader: offline (default), openai:MODEL, ollama:MODEL or llamacpp:/path/model.gguf.",
+)
 BaseUrlOption = typer.Option(None, "--base-url", help="OpenAI-compatible or Ollama server URL.")
 DATASETS = ("mohler2011.jsonl", "seed_domain.jsonl", "adversarial.jsonl")
 
@@ -40,8 +43,10 @@ def grade_card(grade: Grade) -> Panel:
     if not grade.graded:
         lines.append(grade.feedback)
         return Panel("\n".join(lines), title="not graded", border_style="yellow")
-    lines.append(f"[bold]{grade.score:.1f} / {grade.max_score:.0f}[/]  ({grade.grader}, "
-                 f"reference: {grade.reference_origin}, {grade.elapsed_ms:.0f} ms)")
+    lines.append(
+        f"[bold]{grade.score:.1f} / {grade.max_score:.0f}[/]  ({grade.grader}, "
+        f"reference: {grade.reference_origin}, {grade.elapsed_ms:.0f} ms)"
+    )
     for c in grade.criteria:
         lines.append(f"  {c.name:<13} {c.score:.1f}/{c.max_score:.0f}  [dim]{c.rationale}[/]")
     for kp in grade.key_points:
@@ -59,8 +64,9 @@ def grade_card(grade: Grade) -> Panel:
 def grade(
     question: str = typer.Option(None, "--question", "-q", help="The interview question."),
     answer: str = typer.Option(..., "--answer", "-a", help="The candidate's answer."),
-    reference: str = typer.Option(None, "--reference", "-r", help="Grade against this reference "
-                                  "instead of the bank's."),
+    reference: str = typer.Option(
+        None, "--reference", "-r", help="Grade against this reference instead of the bank's."
+    ),
     question_id: str = typer.Option(None, "--id", help="A bank question id."),
     llm: str = LlmOption,
     base_url: str = BaseUrlOption,
@@ -71,8 +77,11 @@ def grade(
     chroma_url: str = ChromaOption,
 ) -> None:
     """Grade one answer against the rubric (reference from the bank unless given)."""
-    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank,
-                                     llm=llm, base_url=base_url))
+    bot = InterviewBot(
+        load_settings(
+            data_dir=data_dir, chroma_url=chroma_url, bank=bank, llm=llm, base_url=base_url
+        )
+    )
     result = bot.grade(answer, question=question, question_id=question_id, reference=reference)
     if as_json:
         print_json(result.model_dump(mode="json"))
@@ -83,13 +92,34 @@ def grade(
 
 
 def _table(reports: list[EvalReport]) -> Table:
-    table = Table("dataset", "grader", "n", "Pearson", "Spearman", "RMSE", "MAE", "QWK",
-                  "within ±1", "cases/s", "failed")
+    table = Table(
+        "dataset",
+        "grader",
+        "n",
+        "Pearson",
+        "Spearman",
+        "RMSE",
+        "MAE",
+        "QWK",
+        "within ±1",
+        "cases/s",
+        "failed",
+    )
     for r in reports:
         m = r.metrics
-        table.add_row(Path(r.file).name, r.grader, str(m.n), f"{m.pearson:.3f}",
-                      f"{m.spearman:.3f}", f"{m.rmse:.3f}", f"{m.mae:.3f}", f"{m.qwk:.3f}",
-                      f"{m.within_1:.3f}", f"{r.cases_per_second:.1f}", str(r.n_failed))
+        table.add_row(
+            Path(r.file).name,
+            r.grader,
+            str(m.n),
+            f"{m.pearson:.3f}",
+            f"{m.spearman:.3f}",
+            f"{m.rmse:.3f}",
+            f"{m.mae:.3f}",
+            f"{m.qwk:.3f}",
+            f"{m.within_1:.3f}",
+            f"{r.cases_per_second:.1f}",
+            str(r.n_failed),
+        )
     return table
 
 
@@ -97,8 +127,14 @@ def _run(bot: InterviewBot, path: Path, llm: str | None, base_url: str | None) -
     cases = load_cases(path)
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task(path.name, total=len(cases))
-        return run_eval(bot, cases, file=str(path), llm=llm, base_url=base_url,
-                        progress=lambda done, _total: bar.update(task, completed=done))
+        return run_eval(
+            bot,
+            cases,
+            file=str(path),
+            llm=llm,
+            base_url=base_url,
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
 
 
 @app.command("eval")
@@ -108,8 +144,9 @@ def eval_file(
     llm: str = LlmOption,
     base_url: str = BaseUrlOption,
     as_json: bool = typer.Option(False, "--json", help="Print metrics and every case as JSON."),
-    report: Path = typer.Option(None, "--report", help="Write report.md, scatter.png and "
-                                "grades.json into this folder."),
+    report: Path = typer.Option(
+        None, "--report", help="Write report.md, scatter.png and grades.json into this folder."
+    ),
     bank: str = BankOption,
     data_dir: Path = DataDirOption,
     chroma_url: str = ChromaOption,
@@ -126,8 +163,9 @@ def eval_file(
     console.print(_table([result]))
     worst = Table("human", "predicted", "question", "answer", title="largest disagreements")
     for r in result.worst(5):
-        worst.add_row(str(r.case["score"]), str(r.predicted), r.case["question"][:50],
-                      r.case["answer"][:70])
+        worst.add_row(
+            str(r.case["score"]), str(r.predicted), r.case["question"][:50], r.case["answer"][:70]
+        )
     console.print(worst)
     failed = [r for r in result.results if r.error]
     if failed:

@@ -30,8 +30,14 @@ SHAPES = (
     numbered_text.NAME,
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "SHAPES", "ParsedFile", "decode_bank_bytes", "parse_bank_file",
-           "parse_bank_text"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SHAPES",
+    "ParsedFile",
+    "decode_bank_bytes",
+    "parse_bank_file",
+    "parse_bank_text",
+]
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,10 @@ def decode_bank_bytes(data: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise BankError(
-            path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x}, Latin-1 or Windows-1252?); "
-            "re-save the file as UTF-8"
+            path,
+            line,
+            f"not UTF-8 (byte 0x{data[exc.start]:02x}, Latin-1 or Windows-1252?); "
+            "re-save the file as UTF-8",
         ) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -75,8 +83,10 @@ def _raw_questions(text: str, path: str) -> tuple[str, list[RawQuestion]]:
         if module.detect(text):
             return module.NAME, module.parse(text, path)
     raise BankError(
-        path, 1, "unknown bank format; supported: Markdown Q/A (## Question? or Q:/A: lines), "
-        "numbered questions, JSON, JSONL, CSV or YAML with 'question' and 'answer'"
+        path,
+        1,
+        "unknown bank format; supported: Markdown Q/A (## Question? or Q:/A: lines), "
+        "numbered questions, JSON, JSONL, CSV or YAML with 'question' and 'answer'",
     )
 
 
@@ -94,8 +104,14 @@ def parse_bank_text(text: str, path: str, sha256: str = "") -> ParsedFile:
             errors.append(exc)
             continue
         if question.id in first_line:
-            errors.append(BankError(path, raw.line, f"duplicate question id {question.id!r} "
-                                    f"(first at line {first_line[question.id]})"))
+            errors.append(
+                BankError(
+                    path,
+                    raw.line,
+                    f"duplicate question id {question.id!r} "
+                    f"(first at line {first_line[question.id]})",
+                )
+            )
             continue
         first_line[question.id] = raw.line
         questions.append(question)
@@ -106,8 +122,9 @@ def parse_bank_text(text: str, path: str, sha256: str = "") -> ParsedFile:
     return ParsedFile(path=path, sha256=sha256, format=kind, questions=questions)
 
 
-def parse_bank_file(path: Path, display: str | None = None,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedFile:
+def parse_bank_file(
+    path: Path, display: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ParsedFile:
     """Read, decode, detect, parse and validate one bank file."""
     name = display or str(path)
     try:

@@ -33,9 +33,7 @@ def is_question(heading: str) -> bool:
 
 
 def detect(text: str) -> bool:
-    return any(
-        (m := _HEADING.match(line)) and is_question(m.group(2)) for line in text.split("\n")
-    )
+    return any((m := _HEADING.match(line)) and is_question(m.group(2)) for line in text.split("\n"))
 
 
 def _split_short(body: list[str]) -> tuple[str | None, str]:
@@ -86,8 +84,10 @@ def parse(text: str, path: str) -> list[RawQuestion]:
         close()
         current, body = None, []
         if is_question(title):
-            current, level = RawQuestion(line=number, question=title, topic=topic,
-                                         difficulty=difficulty), depth
+            current, level = (
+                RawQuestion(line=number, question=title, topic=topic, difficulty=difficulty),
+                depth,
+            )
         elif (found := difficulty_in(title.replace("*", ""))) is not None:
             difficulty = found
         else:

@@ -43,7 +43,8 @@ def parse(text: str, path: str) -> list[RawQuestion]:
             body = body[first + 1 :]
         explanation = "\n".join(_strip_quote(line) for line in body)
         out.append(
-            RawQuestion(line=start + 1, question=match.group(1), short_answer=short,
-                        explanation=explanation)
+            RawQuestion(
+                line=start + 1, question=match.group(1), short_answer=short, explanation=explanation
+            )
         )
     return out

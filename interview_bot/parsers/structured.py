@@ -57,8 +57,11 @@ def _record(item: Any, path: str, line: int) -> RawQuestion:
     fields = {str(k).strip().lower(): v for k, v in item.items()}
     unknown = sorted(set(fields) - _FIELDS)
     if unknown:
-        raise BankError(path, line, f"unknown field(s) {', '.join(unknown)}; "
-                        f"known: {', '.join(sorted(_FIELDS))}")
+        raise BankError(
+            path,
+            line,
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}",
+        )
     question = _string(fields.get("question"), "question", path, line)
     if not question or not question.strip():
         raise BankError(path, line, "question has no text")
@@ -173,11 +176,15 @@ def _parse_csv(text: str, path: str) -> list[RawQuestion]:
         for row in reader:
             if any(cell.strip() for cell in row):
                 if len(row) != len(header):
-                    out.fail(BankError(path, line,
-                                       f"expected {len(header)} columns, found {len(row)}"))
+                    out.fail(
+                        BankError(path, line, f"expected {len(header)} columns, found {len(row)}")
+                    )
                 else:
-                    out.record({k: (v if v.strip() else None)
-                                for k, v in zip(header, row, strict=True)}, path, line)
+                    out.record(
+                        {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)},
+                        path,
+                        line,
+                    )
             line = reader.line_num + 1
     except csv.Error as exc:
         out.fail(BankError(path, reader.line_num, f"invalid CSV: {exc}"))
