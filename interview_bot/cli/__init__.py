@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from interview_bot.cli import bank_commands, grade_commands  # noqa: F401  (register commands)
+from interview_bot.cli import (  # noqa: F401  (importing registers the commands)
+    bank_commands,
+    grade_commands,
+    practice_commands,
+)
 from interview_bot.cli.app import app
 
 
