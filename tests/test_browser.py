@@ -108,12 +108,16 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed - run `make system-deps`")
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import Dialog, Page, sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     url = server.wait()
     dialogs: list[str] = []
     latencies: list[float] = []
+
+    def on_dialog(dialog: Dialog) -> None:  # an alert() would mean an answer ran as script
+        dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def grade_cards(page: Page) -> int:
         return page.locator("#chat h3", has_text="Score:").count()
@@ -142,7 +146,7 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", on_dialog)
         page.goto(url)
         page.locator("#start").click()
         page.locator("#chat").get_by_text("Question 1 of 5").wait_for(timeout=30_000)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -238,6 +239,15 @@ def _command(handlers: InterviewHandlers, name: str) -> Callable[..., ChatOutput
     return run
 
 
+def _warm_up(bot: Any) -> None:
+    bot.grade(
+        "Attention mixes values by query-key similarity.",
+        question="What is attention?",
+        reference="Attention weighs values by the similarity of queries and keys.",
+        llm=OFFLINE,
+    )
+
+
 def launch(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the address, make sure the bank is ingested, build and serve the app."""
     auth = parse_auth(settings.auth)
@@ -265,6 +275,8 @@ def launch(settings: Settings, block: bool = True) -> gr.Blocks:
         show_error=False,
         footer_links=[],
     )
+    # load the embedding model and offline grader while the page loads, not on the first answer
+    threading.Thread(target=_warm_up, args=(bot,), name="warm-up", daemon=True).start()
     if block:
         print(f"interview-bot is running at {demo.local_url}  (Ctrl+C to stop)", flush=True)
         demo.block_thread()

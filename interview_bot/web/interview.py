@@ -39,7 +39,7 @@ COMMAND_WORDS = {
     "end": "end",
 }
 # history, user state, status line, summary Markdown, summary chart, summary visible, textbox
-ChatOutputs = tuple[list[Message], UserState, str, str, pd.DataFrame, Any, str]
+ChatOutputs = tuple[list[Message], UserState, str, str, pd.DataFrame, Any, Any]
 
 
 def summary_frame(summary: Summary | None) -> pd.DataFrame:
