@@ -208,7 +208,8 @@ class BankStore:
                     client.close()
                 return True
             store_dir = self.settings.store_dir
-            aside = store_dir.with_name(f"{store_dir.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            aside = store_dir.with_name(f"{store_dir.name}.corrupt-{stamp}")
             _forget_embedded(str(store_dir))
             with contextlib.suppress(OSError):
                 store_dir.rename(aside)
