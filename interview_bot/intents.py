@@ -27,8 +27,8 @@ _ASK_ME = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _QUESTION_WORDS = re.compile(
-    r"^(?:what|what's|whats|why|how|when|which|who|where|is|are|does|"
-    r"do|can you|could you|explain|tell me|define)\b",
+    r"^(?:what|what's|whats|why|how|when|which|who|where|"
+    r"can you|could you|explain|tell me|define)\b",
     re.IGNORECASE,
 )
 _LEAD = re.compile(

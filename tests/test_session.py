@@ -157,6 +157,7 @@ def test_own_questions_are_recognised() -> None:
     assert parse_own_question("What is KV cache?") == ("question", "What is KV cache?")
     assert parse_own_question("It rotates queries and keys.") is None
     assert parse_own_question("Attention weights sum to one, right?") is None
+    assert parse_own_question("Is it because the softmax saturates?") is None  # an answer
     assert subject_of("What is a KV cache?") == "kv cache"
 
 

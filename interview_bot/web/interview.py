@@ -151,15 +151,16 @@ class InterviewHandlers:
         history = list(history or [])
         if not text.strip():
             return self._outputs(history, user, None)
-        session = self._session(user)
-        if session is None or session.ended:
-            note = {"role": "assistant", "content": "Press **Start** to begin an interview."}
-            return self._outputs([*history, user_message(text), note], user, None)
+        start = {"role": "assistant", "content": "Press **Start** to begin an interview."}
+        if user.session_id is None:
+            return self._outputs([*history, user_message(text), start], user, None)
         try:
-            with self._locks[session.id], request_env(user):
-                session = InterviewSession(self.bot, self.progress, session.id)  # fresh state
+            with self._locks[user.session_id], request_env(user):
+                session = InterviewSession(self.bot, self.progress, user.session_id)
+                if session.ended:
+                    return self._outputs([*history, user_message(text), start], user, None)
                 turn = session.handle(text)
-        except InterviewBotError as exc:  # nothing was stored: keep the text to try again
+        except InterviewBotError as exc:  # nothing was stored: the draft stays in the box
             return self._failed([*history, user_message(text)], user, exc)
         messages = [*history, user_message(text), *turn_messages(turn)]
         return self._outputs(messages, user, turn, "" if clear else None)
