@@ -36,6 +36,17 @@ SHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 # the console script's own code, with the serve command registered explicitly
 SERVE = "import interview_bot.cli.practice_commands; from interview_bot.cli import main; main()"
+
+
+def serve_command() -> list[str]:
+    """``interview-bot serve`` itself once the CLI registers it, else the same code via -c."""
+    script = Path(sys.executable).with_name("interview-bot")
+    cli = (PROJECT_ROOT / "interview_bot" / "cli" / "__init__.py").read_text(encoding="utf-8")
+    if script.exists() and "practice_commands" in cli:
+        return [str(script), "serve"]
+    return [sys.executable, "-c", SERVE, "serve"]
+
+
 BROKEN = (
     '[\n  {"question": "What is RoPE?", "answer": "Rotary."},\n  {"answer": "no question"}\n]\n'
 )
@@ -66,7 +77,7 @@ class Server:
         self.started = time.perf_counter()
         env = {**os.environ, "INTERVIEW_BOT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--port", str(self.port)],
+            [*serve_command(), "--port", str(self.port)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=subprocess.PIPE,
