@@ -133,13 +133,14 @@ def turn_messages(turn: Turn) -> list[Message]:
     parts: list[str] = []
     if turn.grade is not None:
         parts.append(grade_card(turn.grade))
-    if turn.notice:
+    if turn.notice and turn.summary is None:
         parts.append(escape_text(turn.notice))
     if turn.reference:
         parts.append(reference_block(turn.reference, "Reference answer", open_=True))
     if turn.summary is not None:  # the full summary and its chart are shown below the chat
         mean = percent(turn.summary.mean_fraction)
-        parts.append(f"**Interview over** - mean score {mean}; the summary and chart are below.")
+        said = escape_text(turn.notice or "Interview over.")
+        parts.append(f"**{said}** Mean score {mean}; the summary and chart are below.")
     if turn.prompt is not None:
         parts.append(prompt_text(turn.prompt))
     return [{"role": "assistant", "content": part} for part in parts]
