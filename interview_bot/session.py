@@ -49,6 +49,16 @@ class Bot(Protocol):
     def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]: ...
 
 
+def warm_up(bot: Bot) -> None:
+    """Grade one made-up answer offline so the model is loaded before the first real one."""
+    bot.grade(
+        "Attention mixes values by query-key similarity.",
+        question="What is attention?",
+        reference="Attention weighs values by the similarity of queries and keys.",
+        llm="offline",
+    )
+
+
 def _short(point: str, limit: int = 140) -> str:
     point = point.strip().rstrip(".")
     point = point[:1].lower() + point[1:] if point[1:2].islower() else point

@@ -22,6 +22,7 @@ runner = CliRunner()
 def bot(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> FakeBot:
     fake = FakeBot(settings)
     monkeypatch.setattr(practice_commands, "InterviewBot", lambda s: fake)
+    monkeypatch.setattr(practice_commands, "warm_up", lambda bot: None)  # keeps the grade queue
     return fake
 
 
@@ -43,6 +44,14 @@ def test_practice_grades_answers_and_accepts_the_same_commands(
     assert "Hint 1/" in output
     assert "Answered 1, skipped 1" in output
     assert bot.calls[0]["answer"] == "first line of my answer\n<b>second</b> line"
+
+
+def test_own_questions_need_no_empty_line(bot: FakeBot, settings: Settings) -> None:
+    output = practice(settings.data_dir, "ask me about RoPE\nwhat is a KV cache?\nend\n")
+    assert "Here is a question about RoPE." in output
+    assert "How does RoPE encode positions?" in output
+    assert "The bank has nothing close enough" in output
+    assert bot.calls == []
 
 
 def test_end_of_input_pauses_and_resume_continues(bot: FakeBot, settings: Settings) -> None:

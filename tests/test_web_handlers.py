@@ -98,7 +98,7 @@ def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBo
     assert box == ""
     assert "### Score: 9 / 10" in texts(history) and "Question 2 of 3" in texts(history)
     history, user, *_, box = chat.command("hint", user, history)
-    assert "Hint 1/2" in texts(history) and "value" not in box  # a button keeps the draft
+    assert "Hint 1/" in texts(history) and "value" not in box  # a button keeps the draft
     history, user, *_ = chat.command("repeat", user, history)
     history, user, *_ = chat.command("skip", user, history)
     assert "Question 3 of 3" in texts(history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import typer
@@ -20,9 +21,9 @@ from interview_bot.cli.app import (
     friendly_errors,
 )
 from interview_bot.grade import Grade
-from interview_bot.intents import parse_command
+from interview_bot.intents import parse_command, parse_own_question
 from interview_bot.progress import ProgressStore
-from interview_bot.session import InterviewSession
+from interview_bot.session import InterviewSession, warm_up
 from interview_bot.settings import load_settings
 from interview_bot.turns import Prompt, SessionConfig, Summary, Turn
 
@@ -143,7 +144,8 @@ def print_turn(turn: Turn) -> None:
 
 
 def read_answer() -> str | None:
-    """Lines up to an empty line (a one-word command needs no empty line); None at end of input."""
+    """Lines up to an empty line (a command or a question of your own needs none); None at the
+    end of input."""
     lines: list[str] = []
     while True:
         try:
@@ -155,7 +157,7 @@ def read_answer() -> str | None:
                 return "\n".join(lines)
             continue
         lines.append(line)
-        if len(lines) == 1 and parse_command(line) is not None:
+        if len(lines) == 1 and (parse_command(line) or parse_own_question(line)):
             return line
 
 
@@ -181,6 +183,7 @@ def practice(
     )
     bot = InterviewBot(settings)
     bot.ensure_bank()
+    threading.Thread(target=warm_up, args=(bot,), name="warm-up", daemon=True).start()
     progress = ProgressStore(settings.progress_path)
     session = InterviewSession.resume(bot, progress, settings.bank) if resume else None
     if session is not None:

@@ -16,6 +16,7 @@ import gradio as gr
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.progress import ProgressStore
+from interview_bot.session import warm_up
 from interview_bot.settings import Settings
 from interview_bot.web.banks import BankHandlers, default_name
 from interview_bot.web.grader import OFFLINE, UserState, check_grader, save_grader
@@ -239,15 +240,6 @@ def _command(handlers: InterviewHandlers, name: str) -> Callable[..., ChatOutput
     return run
 
 
-def _warm_up(bot: Any) -> None:
-    bot.grade(
-        "Attention mixes values by query-key similarity.",
-        question="What is attention?",
-        reference="Attention weighs values by the similarity of queries and keys.",
-        llm=OFFLINE,
-    )
-
-
 def launch(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the address, make sure the bank is ingested, build and serve the app."""
     auth = parse_auth(settings.auth)
@@ -276,7 +268,7 @@ def launch(settings: Settings, block: bool = True) -> gr.Blocks:
         footer_links=[],
     )
     # load the embedding model and offline grader while the page loads, not on the first answer
-    threading.Thread(target=_warm_up, args=(bot,), name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, args=(bot,), name="warm-up", daemon=True).start()
     if block:
         print(f"interview-bot is running at {demo.local_url}  (Ctrl+C to stop)", flush=True)
         demo.block_thread()
