@@ -62,16 +62,16 @@ def subject_of(text: str) -> str:
 def find_in_bank(
     search: Callable[..., list[SearchHit]], text: str, bank: str, allowed: Collection[str]
 ) -> SearchHit | None:
-    """The bank question (one of ``allowed``) that ``text`` asks about: similar enough, or
-    naming its subject word for word ("RoPE"); None when the bank has nothing on it."""
+    """The bank question that ``text`` asks about: similar enough, or naming its subject word
+    for word ("RoPE"). One of ``allowed`` (those with a reference) when any matches, else the
+    best other match, so callers can say the bank has it but cannot answer it; None if none."""
     subject = subject_of(text)
     hits = search(text, k=5, bank=bank)
     if subject and subject != normalize_question(text):
         hits += search(subject, k=5, bank=bank)
+    matches = []
     for hit in sorted(hits, key=lambda h: -h.similarity):
-        if hit.question.id not in allowed:
-            continue
         words = f" {normalize_question(' '.join([hit.question.question, *hit.question.variants]))} "
         if hit.similarity >= ASK_THRESHOLD or (subject and f" {subject} " in words):
-            return hit
-    return None
+            matches.append(hit)
+    return next((h for h in matches if h.question.id in allowed), matches[0] if matches else None)

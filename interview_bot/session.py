@@ -59,6 +59,13 @@ def warm_up(bot: Bot) -> None:
     )
 
 
+def _unanswerable(hit: SearchHit) -> str:
+    return (
+        f"The bank has “{hit.question.question}” but no reference answer for it yet, so it "
+        "cannot be used here."
+    )
+
+
 def _short(point: str, limit: int = 140) -> str:
     point = point.strip().rstrip(".")
     point = point[:1].lower() + point[1:] if point[1:2].islower() else point
@@ -242,12 +249,11 @@ class InterviewSession:
     def ask(self, subject: str) -> Turn:
         """ "Ask me about X": switch to the closest bank question on X, if the bank has one."""
         hit = find_in_bank(self.bot.search, subject, self.config.bank, self.questions)
-        if hit is None:
-            return Turn(
-                action="ask",
-                prompt=self.prompt,
-                notice=f"The bank has no question about “{subject}”. Back to the current question.",
-            )
+        if hit is None or hit.question.id not in self.questions:
+            notice = f"The bank has no question about “{subject}”."
+            if hit is not None:
+                notice = _unanswerable(hit)
+            return Turn(action="ask", prompt=self.prompt, notice=f"{notice} Back to the question.")
         if self.state.current and not self.config.adaptive:
             plan = [q for q in self.config.plan if q != hit.question.id]
             at = plan.index(self.state.current) if self.state.current in plan else len(plan)
@@ -259,12 +265,13 @@ class InterviewSession:
     def question(self, text: str) -> Turn:
         """The user's own question, answered from the closest bank reference (or not at all)."""
         hit = find_in_bank(self.bot.search, text, self.config.bank, self.questions)
-        if hit is None:
-            notice = (
-                f"The bank has nothing close enough to “{text}” to answer it. "
-                "Back to the interview."
+        if hit is None or hit.question.id not in self.questions:
+            notice = f"The bank has nothing close enough to “{text}” to answer it."
+            if hit is not None:
+                notice = _unanswerable(hit)
+            return Turn(
+                action="question", notice=f"{notice} Back to the interview.", prompt=self.prompt
             )
-            return Turn(action="question", notice=notice, prompt=self.prompt)
         notice = f"From the bank, “{hit.question.question}” (similarity {hit.similarity:.2f}):"
         return Turn(
             action="question",

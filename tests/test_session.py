@@ -167,6 +167,8 @@ def test_ask_me_about_switches_to_a_bank_question(bot: FakeBot, store: ProgressS
     assert turn.prompt is not None and turn.prompt.question_id == "q-rope"
     assert turn.prompt.reason == "you asked about RoPE"
     assert session.config.plan[0] == "q-rope" and len(session.config.plan) == 3
+    unanswerable = session.handle("ask me about transformer").notice or ""
+    assert "has “What is a transformer?” but no reference answer" in unanswerable
     nothing = session.handle("ask me about KV cache")
     assert "no question about “KV cache”" in (nothing.notice or "")
     assert nothing.prompt is not None and nothing.prompt.question_id == "q-rope"
