@@ -100,8 +100,10 @@ def prompt_text(prompt: Prompt) -> str:
 def status_text(prompt: Prompt | None) -> str:
     if prompt is None:
         return "No interview running. Choose topics and press **Start**."
-    kind = "Follow-up" if prompt.followup else f"Question {prompt.number} of {prompt.total}"
-    return f"**{kind}** · {_inline(prompt.topic)} · chosen because: {_inline(prompt.reason)}"
+    if prompt.followup:
+        return f"**Follow-up on question {prompt.number}** · {_inline(prompt.topic)} · on a missed key point"
+    head = f"**Question {prompt.number} of {prompt.total}** · {_inline(prompt.topic)}"
+    return f"{head} · chosen because: {_inline(prompt.reason)}"
 
 
 def summary_text(summary: Summary) -> str:
