@@ -100,10 +100,13 @@ def prompt_text(prompt: Prompt) -> str:
 def status_text(prompt: Prompt | None) -> str:
     if prompt is None:
         return "No interview running. Choose topics and press **Start**."
+    topic = _inline(prompt.topic)
     if prompt.followup:
-        return f"**Follow-up on question {prompt.number}** · {_inline(prompt.topic)} · on a missed key point"
-    head = f"**Question {prompt.number} of {prompt.total}** · {_inline(prompt.topic)}"
-    return f"{head} · chosen because: {_inline(prompt.reason)}"
+        return f"**Follow-up on question {prompt.number}** · {topic} · on a missed key point"
+    return (
+        f"**Question {prompt.number} of {prompt.total}** · {topic} · chosen because: "
+        f"{_inline(prompt.reason)}"
+    )
 
 
 def summary_text(summary: Summary) -> str:
