@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from interview_bot.answer_features import FEATURES  # noqa: E402
+from interview_bot.answer_text import read_answer  # noqa: E402
 from interview_bot.calibration import CALIBRATION_PATH, SCALE  # noqa: E402
 from interview_bot.embeddings import get_embedder  # noqa: E402
 from interview_bot.evalcases import load_cases  # noqa: E402
 from interview_bot.metrics import summarize  # noqa: E402
-from interview_bot.offline_grader import OfflineGrader  # noqa: E402
+from interview_bot.offline_grader import OfflineGrader, apply_guards  # noqa: E402
 
 MOHLER = ROOT / "evals" / "datasets" / "mohler2011.jsonl"
 RIDGE_LAMBDA = 10.0
@@ -104,7 +105,8 @@ def main() -> None:
     y = np.array([c.score for c in cases])
     groups = np.array([c.group for c in cases])
     print(f"features for {len(cases)} answers in {seconds:.1f} s ({len(cases) / seconds:.0f}/s)")
-    predictions = {name: np.zeros(len(y)) for name in ("ridge", "gbm", "blend")}
+    predictions = {name: np.zeros(len(y)) for name in ("ridge", "gbm", "blend", "grader")}
+    reads = [read_answer(c.answer) for c in cases]
     for group in np.unique(groups):
         test = groups == group
         fold = Calibration.from_dict(model_dict(X[~test], y[~test], "cv"))
@@ -113,6 +115,10 @@ def main() -> None:
         predictions["ridge"][test] = np.clip(linear, 0, SCALE)
         predictions["gbm"][test] = np.clip(boosted, 0, SCALE)
         predictions["blend"][test] = fold.predict(X[test])
+        for i in np.flatnonzero(test):  # the shipped grader: blend plus its fixed guards
+            values = dict(zip(FEATURES, X[i], strict=True))
+            guarded, _ = apply_guards(predictions["blend"][i], cases[i].question, reads[i], values)
+            predictions["grader"][i] = guarded
     print(f"grouped {len(np.unique(groups))}-fold CV by assignment (predictions vs score_avg):")
     for name, pred in predictions.items():
         m = summarize(pred, y)

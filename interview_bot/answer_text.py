@@ -99,11 +99,66 @@ def words(text: str) -> list[str]:
 
 
 def is_non_answer(content: str) -> bool:
-    """Empty, or a short "I don't know" / "pass" with nothing else of substance."""
+    """Empty, or nothing but "I don't know" / "pass" and filler ("sorry", "next question")."""
     tokens = words(content)
     if not tokens:
         return True
-    return len(tokens) <= 12 and bool(_DONT_KNOW.match(content.strip()))
+    rest = _DONT_KNOW.sub("", content.strip(), count=1)
+    return len(tokens) <= 12 and rest != content.strip() and not _substance(rest)
+
+
+_UNSURE = re.compile(
+    r"^\W*(i\s*(really\s*)?(do\s*n[o']?t|dont|don’t)\s*know|no\s*idea|not\s*sure|idk|no\s*clue|"
+    r"i'?m\s*not\s*sure|i\s*(can[' ]?t|cannot)\s*remember)\b",
+    re.IGNORECASE,
+)
+
+
+def opens_unsure(content: str) -> bool:
+    """A short answer that starts by saying it does not know ("not sure... maybe X")."""
+    return len(words(content)) <= 25 and bool(_UNSURE.match(content.strip()))
+
+
+_FILLER = frozenset(
+    (
+        "sorry really honestly at all i we can move on to the next question please skip pass "
+        "forgot forget it have no idea clue not sure don't dont know"
+    ).split()
+)
+
+
+def _substance(text: str) -> bool:
+    """Whether ``text`` says anything beyond filler words."""
+    return any(w not in _FILLER and w not in FUNCTION_WORDS for w in words(text))
+
+
+_EXPLAIN = re.compile(
+    r"^\W*(why|how|explain|describe|compare|in what way|what (happens|problem|is the "
+    r"(difference|role|purpose|benefit|idea|function|intuition)|"
+    r"are the (roles|benefits|advantages)))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_explanation(question: str) -> bool:
+    """Why/how/explain questions: a list of terms does not answer them."""
+    return bool(_EXPLAIN.match(question))
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to see "use", "used" and "uses" as one word."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+            break
+    return word.removesuffix("e") if len(word) > 2 else word
+
+
+def restates(answer: str, question: str) -> bool:
+    """Nothing but the question's own words (at least three of them): no answer in it."""
+    asked = {stem(w) for w in words(question)}
+    content = {stem(w) for w in words(answer) if w not in FUNCTION_WORDS}
+    return len(content) >= 3 and content <= asked
 
 
 def function_word_ratio(text: str) -> float:

@@ -16,7 +16,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from interview_bot.answer_features import COVERED, FEATURES, Evidence, extract
-from interview_bot.answer_text import is_non_answer, looks_english, read_answer, words
+from interview_bot.answer_text import (
+    ReadAnswer,
+    asks_for_explanation,
+    is_non_answer,
+    looks_english,
+    opens_unsure,
+    read_answer,
+    restates,
+    words,
+)
 from interview_bot.calibration import SCALE, Calibration, load_calibration
 from interview_bot.embeddings import Embedder
 from interview_bot.grade import CriterionScore, Grade, GradingTarget, KeyPointResult
@@ -25,9 +34,49 @@ from interview_bot.rubric import Rubric, load_rubric
 from interview_bot.settings import load_settings
 
 KEYWORD_CAP = 1.0  # out of 5: terms without explanation show recognition, not understanding
-RESTATEMENT_CAP = 1.0  # out of 5: an answer closer to the question than to any answer
+RESTATEMENT_CAP = 1.0  # out of 5: an answer that only repeats the question
+UNSURE_SIMILARITY = 0.3  # "not sure, maybe ..." with nothing this close to the reference
 # Talking to the grader instead of the interviewer is itself judged: it keeps this share.
 GRADER_TALK_FACTOR = 0.6
+
+
+def apply_guards(
+    predicted: float, question: str, read: ReadAnswer, v: dict[str, float]
+) -> tuple[float, list[str]]:
+    """The explicit rules on top of the calibrated score, and the notes that explain them."""
+    content = read.content
+    notes: list[str] = []
+    if is_non_answer(content) or (opens_unsure(content) and v["sentence_sim"] < UNSURE_SIMILARITY):
+        predicted = 0.0
+        notes.append("No answer to grade: say what you know, even partially.")
+    elif (
+        len(words(content)) >= 5
+        and v["function_words"] < 0.1
+        and looks_english(content)
+        and asks_for_explanation(question)
+    ):
+        predicted = min(predicted, KEYWORD_CAP)
+        notes.append(
+            "This reads as a list of keywords. Explain how they connect: an "
+            "interviewer grades the explanation, not the vocabulary."
+        )
+    elif restates(content, question):
+        predicted = min(predicted, RESTATEMENT_CAP)
+        notes.append("The answer restates the question; it does not answer it.")
+    if read.addressed_grader:
+        predicted *= GRADER_TALK_FACTOR
+        notes.append(
+            "Text addressed to the grader was ignored and counts against the "
+            "answer; only your explanation earns points."
+        )
+    if read.truncated:
+        notes.append("Only the first part of a very long answer was graded.")
+    if content and not looks_english(content):
+        notes.append(
+            "The offline grader reads English best; an answer in another language "
+            "may be underrated. An LLM grader (--llm) judges it more fairly."
+        )
+    return predicted, notes
 
 
 class OfflineGrader:
@@ -117,35 +166,9 @@ class OfflineGrader:
 
     def _card(self, target: GradingTarget, answer: str, ev: Evidence, predicted: float) -> Grade:
         read = read_answer(answer)
-        content = read.content
         v = ev.values
-        notes: list[str] = []
         points = self._points(target)
-        if is_non_answer(content):
-            predicted = 0.0
-            notes.append("No answer to grade: say what you know, even partially.")
-        elif len(words(content)) >= 3 and v["function_words"] < 0.1 and looks_english(content):
-            predicted = min(predicted, KEYWORD_CAP)
-            notes.append(
-                "This reads as a list of keywords. Explain how they connect: an "
-                "interviewer grades the explanation, not the vocabulary."
-            )
-        elif v["question_sim"] >= 0.8 and v["novelty"] <= -0.05:
-            predicted = min(predicted, RESTATEMENT_CAP)
-            notes.append("The answer mostly restates the question; it does not answer it.")
-        if read.addressed_grader:
-            predicted *= GRADER_TALK_FACTOR
-            notes.append(
-                "Text addressed to the grader was ignored and counts against the "
-                "answer; only your explanation earns points."
-            )
-        if read.truncated:
-            notes.append("Only the first part of a very long answer was graded.")
-        if content and not looks_english(content):
-            notes.append(
-                "The offline grader reads English best; an answer in another language "
-                "may be underrated. An LLM grader (--llm) judges it more fairly."
-            )
+        predicted, notes = apply_guards(predicted, target.question, read, v)
         key_points = self._key_points(points, ev)
         criteria = self._criteria(v, key_points, read.addressed_grader, predicted)
         max_score = self.rubric.max_score
