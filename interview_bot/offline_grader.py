@@ -10,6 +10,7 @@ to steer the grader costs the answer part of its score: it can only lose by it).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
@@ -96,13 +97,25 @@ class OfflineGrader:
             load_calibration() if calibration is True else (calibration or None)
         )
         self.rubric = rubric or load_rubric(load_settings().prompts_dir)
+        self._derived: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._lock = threading.Lock()
 
     # -- evidence ---------------------------------------------------------------------------
     def _points(self, target: GradingTarget) -> list[str]:
+        """The target's key points; derived from its reference (once) when it has none."""
         if target.key_points:
             return list(target.key_points)
-        refs = target.references or ([target.reference] if target.reference else [])
-        return select_points(target.question, refs, self.embedder.encode)
+        refs = tuple(target.references or ([target.reference] if target.reference else []))
+        key = (target.question, refs)
+        with self._lock:
+            found = self._derived.get(key)
+        if found is None:
+            found = select_points(target.question, list(refs), self.embedder.encode)
+            with self._lock:
+                self._derived[key] = found
+                while len(self._derived) > 2_000:
+                    self._derived.pop(next(iter(self._derived)))
+        return list(found)
 
     def features(self, rows: Sequence[tuple[str, str, str]]) -> np.ndarray:
         """Feature matrix for (question, reference, answer) rows, as the calibration fits it."""
