@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from interview_bot.bank import Progress
 from interview_bot.embeddings import Embedder, get_embedder
 from interview_bot.errors import StoreError
@@ -68,8 +70,11 @@ class InterviewBot:
         """The questions practice can ask: those with a reference answer."""
         return [q for q in self.questions(bank) if not q.needs_reference]
 
-    def grader(self, llm: str | None = None, base_url: str | None = None) -> Grader:
-        return self.graders.get(llm, base_url)
+    def grader(
+        self, llm: str | None = None, base_url: str | None = None, api_key: SecretStr | None = None
+    ) -> Grader:
+        """The grader a spec names; ``api_key`` is one user's own key for that LLM."""
+        return self.graders.get(llm, base_url, api_key)
 
     def target(
         self,
@@ -113,12 +118,14 @@ class InterviewBot:
         llm: str | None = None,
         base_url: str | None = None,
         bank: str | None = None,
+        api_key: SecretStr | None = None,
     ) -> Grade:
-        """Grade one answer; the same call serves the app, the CLI and evals."""
+        """Grade one answer; the same call serves the app, the CLI and evals. ``api_key`` is
+        the user's own LLM key for this call (default: the backend's environment variable)."""
         target = self.target(
             question_id=question_id, question=question, reference=reference, bank=bank
         )
-        grade = self.grader(llm, base_url).grade(target, answer)
+        grade = self.grader(llm, base_url, api_key).grade(target, answer)
         if not grade.graded and target.question_id:
             near = self.store.get(target.question_id, self.ensure_bank(bank))
             if near is not None:

@@ -28,7 +28,7 @@ from interview_bot.errors import LLMError, RubricError
 from interview_bot.grade import CriterionScore, Grade, Grader, GradingTarget, KeyPointResult
 from interview_bot.llm.cache import GradeCache, cache_key
 from interview_bot.llm.connection import check_connection
-from interview_bot.llm.failures import Failure, InvalidReply, classify
+from interview_bot.llm.failures import Failure, InvalidReply, classify, redact
 from interview_bot.llm.registry import endpoint, make_chat_model, parse_spec
 from interview_bot.llm.untrusted import INJECTION_MARKERS, has_injection_markers, neutralise
 from interview_bot.llm.verdict import LLMVerdict, summarise, verdict_model, why_unparsed
@@ -223,7 +223,7 @@ class LLMGrader:
         try:
             runnable = self._structured_model()
         except LLMError as exc:
-            raise _GaveUp(f"{exc}; graded offline") from exc
+            raise _GaveUp(redact(f"{exc}; graded offline", self.settings.api_key)) from exc
         failure: Failure | None = None
         for attempt in range(attempts):
             if attempt:
@@ -238,7 +238,8 @@ class LLMGrader:
                     break
         assert failure is not None
         tries = f" after {attempt + 1} attempts" if attempt else ""
-        raise _GaveUp(f"{failure.describe(self.spec, self.where)}{tries}; graded offline")
+        reason = f"{failure.describe(self.spec, self.where)}{tries}; graded offline"
+        raise _GaveUp(redact(reason, self.settings.api_key))
 
     def _check(self, output: Any, target: GradingTarget) -> LLMVerdict:
         if isinstance(output, dict):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
+from pydantic import SecretStr
+
 from interview_bot.errors import InterviewBotError
 from interview_bot.grade import Grade
 from interview_bot.intents import find_in_bank, parse_command, parse_own_question
@@ -43,7 +45,9 @@ class Bot(Protocol):
         question: str | None = None,
         reference: str | None = None,
         llm: str | None = None,
+        base_url: str | None = None,
         bank: str | None = None,
+        api_key: SecretStr | None = None,
     ) -> Grade: ...
 
     def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]: ...
@@ -73,11 +77,22 @@ def _short(point: str, limit: int = 140) -> str:
 
 
 class InterviewSession:
-    """One interview, rebuilt from the progress database on every use."""
+    """One interview, rebuilt from the progress database on every use.
 
-    def __init__(self, bot: Bot, progress: ProgressStore, session_id: int) -> None:
+    ``api_key`` is the user's own LLM key for this use only: it is passed to the grader and
+    never stored with the session.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        progress: ProgressStore,
+        session_id: int,
+        api_key: SecretStr | None = None,
+    ) -> None:
         row = progress.session(session_id)
         self.bot, self.progress, self.id = bot, progress, session_id
+        self._api_key = api_key
         self.config = SessionConfig.model_validate(row.settings)
         self.state = SessionState.model_validate(row.state)
         self.ended = row.ended_at is not None
@@ -86,7 +101,11 @@ class InterviewSession:
 
     @classmethod
     def start(
-        cls, bot: Bot, progress: ProgressStore, config: SessionConfig
+        cls,
+        bot: Bot,
+        progress: ProgressStore,
+        config: SessionConfig,
+        api_key: SecretStr | None = None,
     ) -> tuple[InterviewSession, Turn]:
         questions = bot.gradable(config.bank)
         pool = filter_questions(questions, config.topics, config.difficulty)
@@ -109,16 +128,21 @@ class InterviewSession:
                     )
                 }
             )
-        session = cls(bot, progress, progress.start_session(config.bank, config.model_dump()))
+        session_id = progress.start_session(config.bank, config.model_dump())
+        session = cls(bot, progress, session_id, api_key=api_key)
         return session, session._advance("start")
 
     @classmethod
     def resume(
-        cls, bot: Bot, progress: ProgressStore, bank: str | None = None
+        cls,
+        bot: Bot,
+        progress: ProgressStore,
+        bank: str | None = None,
+        api_key: SecretStr | None = None,
     ) -> InterviewSession | None:
         """The last session of ``bank`` that was not ended, if any."""
         row = progress.last_open_session(bank)
-        return cls(bot, progress, row.id) if row else None
+        return cls(bot, progress, row.id, api_key=api_key) if row else None
 
     # -- reading --------------------------------------------------------------------------
     def _done_ids(self) -> list[str]:
@@ -182,6 +206,8 @@ class InterviewSession:
         how: dict[str, Any] = {"llm": self.config.llm, "bank": self.config.bank}
         if self.config.base_url:
             how["base_url"] = self.config.base_url
+        if self._api_key is not None:
+            how["api_key"] = self._api_key
         if self.state.followup:
             prompt = self.prompt
             text_of = prompt.text if prompt else question.question

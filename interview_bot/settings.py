@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "INTERVIEW_BOT_"
 
@@ -72,6 +74,14 @@ class Settings:
     progress_db: Path | None = field(
         default=None, metadata={"help": "SQLite file of attempts (default: DATA_DIR/progress.db)."}
     )
+    concurrency: int = field(
+        default=32,
+        metadata={"help": "Requests of one kind the web app works on at once; the rest queue."},
+    )
+    # Not a setting people set: the key one browser gave in the Settings tab, carried to the
+    # LLM backend for that browser's grader only. Never read from the environment (the
+    # backends read their own, e.g. OPENAI_API_KEY), never shown, never stored.
+    api_key: SecretStr | None = field(default=None, repr=False, metadata={"secret": True})
 
     @property
     def store_dir(self) -> Path:
@@ -101,6 +111,10 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from ``overrides`` (None means unset), then the environment, then defaults."""
     values: dict[str, Any] = {}
     for f in fields(Settings):
+        if f.metadata.get("secret"):
+            if overrides.get(f.name) is not None:
+                values[f.name] = SecretStr(str(_reveal(overrides[f.name])))
+            continue
         if overrides.get(f.name) is not None:
             value = overrides[f.name]
             values[f.name] = (
@@ -120,4 +134,9 @@ def settings_table() -> list[tuple[str, str, str]]:
     return [
         (f.name, ENV_PREFIX + f.name.upper(), str(f.metadata.get("help", "")))
         for f in fields(Settings)
+        if not f.metadata.get("secret")
     ]
+
+
+def _reveal(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value

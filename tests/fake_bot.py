@@ -10,6 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from pydantic import SecretStr
+
 from interview_bot.grade import Grade, KeyPointResult
 from interview_bot.models import (
     CanonicalQuestion,
@@ -139,6 +141,7 @@ class FakeBot:
         llm: str | None = None,
         base_url: str | None = None,
         bank: str | None = None,
+        api_key: SecretStr | None = None,
     ) -> Grade:
         self.calls.append(
             {
@@ -149,6 +152,7 @@ class FakeBot:
                 "llm": llm,
                 "base_url": base_url,
                 "bank": bank,
+                "api_key": api_key,
             }
         )
         item = self.queue.pop(0) if self.queue else make_grade(0.9)

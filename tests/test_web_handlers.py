@@ -19,7 +19,7 @@ from interview_bot.settings import Settings
 from interview_bot.web import UnsafeListenError, build_app
 from interview_bot.web.app import check_listen, parse_auth
 from interview_bot.web.banks import BankHandlers
-from interview_bot.web.grader import KEY_VARIABLE, UserState, check_grader, save_grader
+from interview_bot.web.grader import UserState, check_grader, save_grader
 from interview_bot.web.interview import ADAPTIVE, FIXED, InterviewHandlers
 from interview_bot.web.progress_tab import ProgressHandlers
 from interview_bot.web.render import escape_text, grade_card
@@ -148,21 +148,25 @@ def test_resume_reopens_the_unfinished_interview(chat: InterviewHandlers) -> Non
 def test_api_key_is_used_for_the_call_but_never_echoed_or_stored(
     chat: InterviewHandlers, bot: FakeBot, store: ProgressStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    env_before = dict(os.environ)
     user, status, box = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "", "sk-secret-1")
     assert box == "" and "sk-secret" not in status and "API key set" in status
-    assert user.api_key == "sk-secret-1" and user.llm == "openai:gpt-4o-mini"
+    assert user.api_key is not None and user.api_key.get_secret_value() == "sk-secret-1"
+    assert user.llm == "openai:gpt-4o-mini" and "sk-secret" not in repr(user)
     seen: list[str | None] = []
     original = bot.grade
 
     def grade(*args: Any, **kwargs: Any) -> Any:
-        seen.append(os.environ.get(KEY_VARIABLE))
+        seen.append(os.environ.get("OPENAI_API_KEY"))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(bot, "grade", grade)
     history, user, *_ = chat.start([], "any", FIXED, 2, user, [])
     history, user, *_ = chat.send("answer", user, history)
-    assert seen == ["sk-secret-1"] and KEY_VARIABLE not in os.environ
+    # the key travels with the call; the environment is never changed for it
+    assert bot.calls[-1]["api_key"].get_secret_value() == "sk-secret-1"
+    assert seen == ["sk-from-env"] and dict(os.environ) == env_before
     assert "sk-secret" not in texts(history)
     raw = store.path.read_bytes() + Path(str(store.path) + "-wal").read_bytes()
     assert b"sk-secret" not in raw

@@ -7,7 +7,7 @@ import time
 from langchain_core.messages import HumanMessage
 
 from interview_bot.errors import LLMError
-from interview_bot.llm.failures import classify
+from interview_bot.llm.failures import classify, redact
 from interview_bot.llm.registry import backend, endpoint, make_chat_model
 from interview_bot.settings import Settings
 
@@ -29,5 +29,6 @@ def check_connection(spec: str, settings: Settings) -> str:
             raise
         if failure.kind == "unreachable":
             raise LLMError(f"No LLM reachable at {where} - {hint}") from exc
-        raise LLMError(f"{failure.describe(spec, where)} - {hint}") from exc
+        message = redact(f"{failure.describe(spec, where)} - {hint}", settings.api_key)
+        raise LLMError(message) from exc
     return f"{spec} at {where} answered in {(time.perf_counter() - start) * 1000:.0f} ms"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from json import JSONDecodeError
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 FailureKind = Literal[
     "unreachable", "timeout", "rate_limited", "server_error", "rejected", "invalid_reply"
@@ -47,6 +47,12 @@ class Failure:
         if self.kind == "invalid_reply":
             return f"LLM {spec}{at} gave no valid verdict ({self.detail})"
         return f"LLM {spec}{at} refused the request ({self.detail})"
+
+
+def redact(text: str, secret: SecretStr | None) -> str:
+    """``text`` with ``secret`` (an API key a server may echo in an error) replaced."""
+    value = secret.get_secret_value() if secret is not None else ""
+    return text.replace(value, "***") if len(value) >= 4 else text
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -1,10 +1,15 @@
-"""``openai:MODEL``: the OpenAI API or any OpenAI-compatible server (llama.cpp, vLLM, LM Studio)."""
+"""``openai:MODEL``: the OpenAI API or any OpenAI-compatible server (llama.cpp, vLLM, LM Studio).
+
+The key is ``settings.api_key`` when one browser gave its own (it travels with that
+browser's grader, never through the process environment), else ``OPENAI_API_KEY``.
+"""
 
 from __future__ import annotations
 
 import os
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from interview_bot.errors import LLMError
 from interview_bot.llm.registry import register
@@ -27,7 +32,8 @@ def make_openai(target: str, settings: Settings, max_tokens: int | None) -> Base
     from langchain_openai import ChatOpenAI
 
     url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
-    key = os.environ.get("OPENAI_API_KEY") or (DUMMY_KEY if url else None)
+    key = settings.api_key or _secret(os.environ.get("OPENAI_API_KEY"))
+    key = key or (SecretStr(DUMMY_KEY) if url else None)
     if key is None:
         raise LLMError(
             "OPENAI_API_KEY is not set - export it, pass --base-url for a local "
@@ -36,9 +42,13 @@ def make_openai(target: str, settings: Settings, max_tokens: int | None) -> Base
     return ChatOpenAI(
         model=target,
         base_url=url,
-        api_key=key,  # type: ignore[arg-type]
+        api_key=key,
         temperature=0,
         timeout=settings.llm_timeout,
         max_retries=0,
         max_tokens=max_tokens,  # type: ignore[call-arg]
     )
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return SecretStr(value) if value else None

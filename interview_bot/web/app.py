@@ -188,19 +188,25 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 test = gr.Button("Test connection", elem_id="test-grader")
             grader_status = gr.Markdown(initial.public(), elem_id="grader-status")
 
+        # Named endpoints (``/start``, ``/send``, ``/command_hint``...) are the app's HTTP API
+        # (gradio_client, load tests, benchmarks); each client keeps its own gr.State.
         chat_out = [chat, user, status, summary, summary_plot, summary_box, answer]
-        start.click(chat_h.start, [topics, difficulty, mode, length, user, chat], chat_out)
-        resume.click(chat_h.resume, [user, chat], chat_out)
-        submit.click(chat_h.send, [answer, user, chat], chat_out)
+        start.click(
+            chat_h.start, [topics, difficulty, mode, length, user, chat], chat_out, api_name="start"
+        )
+        resume.click(chat_h.resume, [user, chat], chat_out, api_name="resume")
+        submit.click(chat_h.send, [answer, user, chat], chat_out, api_name="send")
         for name, button in buttons.items():
-            button.click(_command(chat_h, name), [user, chat], chat_out)
+            button.click(_command(chat_h, name), [user, chat], chat_out, api_name=f"command_{name}")
 
         def refresh_all(u: UserState) -> tuple[Any, Any, str]:
             return prog_h.refresh(u)
 
-        refresh.click(refresh_all, [user], [over_time, mastery, progress_note])
-        progress_tab.select(refresh_all, [user], [over_time, mastery, progress_note])
-        export.click(prog_h.export, [user], [md_file, json_file, progress_note])
+        refresh.click(refresh_all, [user], [over_time, mastery, progress_note], api_name="refresh")
+        progress_tab.select(
+            refresh_all, [user], [over_time, mastery, progress_note], api_visibility="private"
+        )
+        export.click(prog_h.export, [user], [md_file, json_file, progress_note], api_name="export")
 
         def topics_of(u: UserState) -> Any:
             return gr.update(choices=chat_h.topics(u.bank), value=[])
@@ -223,12 +229,16 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
             save_grader,
             [user, grader_mode, spec, base_url, api_key],
             [user, grader_status, api_key],
+            api_name="save_grader",
         )
         test.click(
             save_grader,
             [user, grader_mode, spec, base_url, api_key],
             [user, grader_status, api_key],
-        ).then(lambda u: check_grader(settings, u), [user], [grader_status])
+            api_visibility="private",
+        ).then(
+            lambda u: check_grader(settings, u), [user], [grader_status], api_name="check_grader"
+        )
     return demo
 
 
@@ -255,10 +265,14 @@ def launch(settings: Settings, block: bool = True) -> gr.Blocks:
         )
     bot.ensure_bank()
     demo = build_app(bot, settings)
-    demo.queue(default_concurrency_limit=4)
+    # Handlers are plain functions: Gradio runs them in worker threads, never on the event
+    # loop. Up to ``concurrency`` calls of each kind (answers, starts...) run at once and the
+    # rest wait in the queue; concurrent offline gradings share one batched model pass.
+    demo.queue(default_concurrency_limit=settings.concurrency)
     demo.launch(
         server_name=settings.host,
         server_port=settings.port,
+        max_threads=max(40, 2 * settings.concurrency),
         auth=auth,
         prevent_thread_lock=True,
         max_file_size=settings.max_upload_bytes,

@@ -1,26 +1,20 @@
 """The Settings tab's grader choice, kept per browser: which grader, where, and an API key.
 
-The key lives only in this browser's ``gr.State`` and, for the length of one request that
-needs it, in the process environment the LLM backends read (``OPENAI_API_KEY``). It is never
-written to the progress database, never returned to the page, and scrubbed from messages.
+The key lives only in this browser's ``gr.State`` as a ``SecretStr`` and travels explicitly
+with each grading call (session -> bot.grade -> the grader pool -> the LLM backend), so two
+browsers never share a key and the process environment is never touched. It is never written
+to the progress database, never returned to the page, and scrubbed from messages.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.llm.connection import check_connection
 from interview_bot.settings import Settings
 
-KEY_VARIABLE = "OPENAI_API_KEY"
 OFFLINE = "offline"
-_env_lock = threading.Lock()
 
 
 class UserState(BaseModel):
@@ -30,7 +24,7 @@ class UserState(BaseModel):
     bank: str = "default"
     llm: str = OFFLINE
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: SecretStr | None = None
 
     def public(self) -> str:
         """The grader setting as it may be shown: never the key itself."""
@@ -38,29 +32,15 @@ class UserState(BaseModel):
         key = " (API key set for this browser session only)" if self.api_key else ""
         return f"Grader: {self.llm}{where}{key}"
 
-
-@contextmanager
-def request_env(user: UserState) -> Iterator[None]:
-    """Expose the browser's API key to the LLM backend for one call, then remove it again.
-    Calls with a key are serialised, so two browsers never see each other's key."""
-    if not user.api_key or user.llm == OFFLINE:
-        yield
-        return
-    with _env_lock:
-        before = os.environ.get(KEY_VARIABLE)
-        os.environ[KEY_VARIABLE] = user.api_key
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop(KEY_VARIABLE, None)
-            else:
-                os.environ[KEY_VARIABLE] = before
+    def grading_key(self) -> SecretStr | None:
+        """The key to grade with: this browser's own, when it grades with an LLM."""
+        return self.api_key if self.llm != OFFLINE else None
 
 
 def scrub(text: str, user: UserState) -> str:
     """``text`` with the API key (if any) replaced, for messages that reach the page."""
-    return text.replace(user.api_key, "***") if user.api_key else text
+    key = user.api_key.get_secret_value() if user.api_key else ""
+    return text.replace(key, "***") if key else text
 
 
 def save_grader(
@@ -71,7 +51,7 @@ def save_grader(
     if mode == OFFLINE or not spec or spec == OFFLINE:
         new = user.model_copy(update={"llm": OFFLINE, "base_url": None, "api_key": None})
         return new, new.public(), ""
-    key = api_key.strip() or user.api_key
+    key = SecretStr(api_key.strip()) if api_key.strip() else user.api_key
     new = user.model_copy(
         update={"llm": spec, "base_url": base_url.strip() or None, "api_key": key or None}
     )
@@ -83,8 +63,9 @@ def check_grader(settings: Settings, user: UserState) -> str:
     if user.llm == OFFLINE:
         return "The offline grader needs no connection."
     try:
-        with request_env(user):
-            status = check_connection(user.llm, settings.with_overrides(base_url=user.base_url))
+        status = check_connection(
+            user.llm, settings.with_overrides(base_url=user.base_url, api_key=user.api_key)
+        )
     except InterviewBotError as exc:
         return scrub(f"⚠️ {exc}", user)
     return scrub(f"✓ {status}", user)

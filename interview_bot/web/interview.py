@@ -19,7 +19,7 @@ from interview_bot.scheduler import topic_of
 from interview_bot.session import Bot, InterviewSession
 from interview_bot.settings import Settings
 from interview_bot.turns import SessionConfig, Summary, Turn
-from interview_bot.web.grader import UserState, request_env, scrub
+from interview_bot.web.grader import UserState, scrub
 from interview_bot.web.render import (
     Message,
     error_message,
@@ -114,7 +114,9 @@ class InterviewHandlers:
             base_url=user.base_url,
         )
         try:
-            session, turn = InterviewSession.start(self.bot, self.progress, config)
+            session, turn = InterviewSession.start(
+                self.bot, self.progress, config, api_key=user.grading_key()
+            )
         except InterviewBotError as exc:
             return self._failed(list(history or []), user, exc)
         user = user.model_copy(update={"session_id": session.id})
@@ -155,8 +157,10 @@ class InterviewHandlers:
         if user.session_id is None:
             return self._outputs([*history, user_message(text), start], user, None)
         try:
-            with self._locks[user.session_id], request_env(user):
-                session = InterviewSession(self.bot, self.progress, user.session_id)
+            with self._locks[user.session_id]:
+                session = InterviewSession(
+                    self.bot, self.progress, user.session_id, api_key=user.grading_key()
+                )
                 if session.ended:
                     return self._outputs([*history, user_message(text), start], user, None)
                 turn = session.handle(text)
