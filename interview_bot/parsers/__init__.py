@@ -92,6 +92,7 @@ def _raw_questions(text: str, path: str) -> tuple[str, list[RawQuestion]]:
 
 def parse_bank_text(text: str, path: str, sha256: str = "") -> ParsedFile:
     """Parse already-decoded text; every bad record is reported (BankErrors), none skipped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     kind, raws = _raw_questions(text, path)
     katex = has_katex(text)
     questions: list[Question] = []

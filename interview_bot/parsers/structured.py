@@ -37,7 +37,10 @@ def detect(text: str) -> str | None:
     first = lines[0] if lines else ""
     if re.match(r"^\s*(-\s+)?questions?\s*:", first) or first.strip() == "---":
         return YAML
-    header = {cell.strip().lower() for cell in next(csv.reader([first]), [])}
+    try:  # a header is short; a long or odd first line is simply not one
+        header = {cell.strip().lower() for cell in next(csv.reader([first[:4096]]), [])}
+    except csv.Error:
+        return None
     if "question" in header and len(header) > 1:
         return CSV
     return None
@@ -120,6 +123,8 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _parse_json(text: str, path: str) -> list[RawQuestion]:
     try:
         data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except RecursionError:
+        raise BankError(path, 1, "JSON nested too deeply to be a question bank") from None
     except json.JSONDecodeError as exc:
         raise BankError(path, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
     except ValueError as exc:
