@@ -47,6 +47,7 @@ eval: install
 
 bench: install-dev
 	$(BIN)/python evals/bench.py
+	$(BIN)/python evals/bench_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,9 @@ from interview_bot.store import BankStore, IngestReport, SearchHit
 
 # A question typed by a user is graded against a bank question at least this close.
 MATCH_THRESHOLD = 0.70
+# What warm_up grades for every question: any text makes the grader cache the question's side.
+WARM_UP_ANSWER = "Attention weighs values by the similarity of queries and keys."
+WARM_UP_BATCH = 4
 
 
 class InterviewBot:
@@ -69,6 +72,15 @@ class InterviewBot:
     def gradable(self, bank: str | None = None) -> list[CanonicalQuestion]:
         """The questions practice can ask: those with a reference answer."""
         return [q for q in self.questions(bank) if not q.needs_reference]
+
+    def warm_up(self, bank: str | None = None) -> None:
+        """Grade a placeholder answer to every practice question offline, in small batches:
+        the model is loaded and each question's vectors and key points are computed before
+        the first real answer, so a server's first users do not pay for them."""
+        targets = [_bank_target(q, "bank", 1.0) for q in self.gradable(bank)]
+        for start in range(0, len(targets), WARM_UP_BATCH):
+            chunk = targets[start : start + WARM_UP_BATCH]
+            self.graders.offline.grade_many([(t, WARM_UP_ANSWER) for t in chunk])
 
     def grader(
         self, llm: str | None = None, base_url: str | None = None, api_key: SecretStr | None = None

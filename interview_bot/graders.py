@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from pydantic import SecretStr
 
@@ -45,7 +46,12 @@ class BatchingOfflineGrader(OfflineGrader):
         super().__init__(embedder)
         self._waiting: list[_Job] = []
         self._waiting_lock = threading.Lock()
-        self._model_turn = threading.Lock()
+        self._model_turn = threading.RLock()
+
+    def grade_many(self, pairs: Sequence[tuple[GradingTarget, str]]) -> list[Grade]:
+        """A batch graded in its turn: never two model passes of this grader at once."""
+        with self._model_turn:
+            return super().grade_many(pairs)
 
     def grade(self, target: GradingTarget, answer: str) -> Grade:
         job = _Job(target, answer)

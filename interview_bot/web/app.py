@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,6 @@ import gradio as gr
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.progress import ProgressStore
-from interview_bot.session import warm_up
 from interview_bot.settings import Settings
 from interview_bot.web.banks import BankHandlers, default_name
 from interview_bot.web.grader import OFFLINE, UserState, check_grader, save_grader
@@ -250,6 +250,12 @@ def _command(handlers: InterviewHandlers, name: str) -> Callable[..., ChatOutput
     return run
 
 
+def _warm_up(bot: Any) -> None:
+    started = time.perf_counter()
+    bot.warm_up()
+    print(f"grader warmed up in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def launch(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the address, make sure the bank is ingested, build and serve the app."""
     auth = parse_auth(settings.auth)
@@ -281,8 +287,9 @@ def launch(settings: Settings, block: bool = True) -> gr.Blocks:
         show_error=False,
         footer_links=[],
     )
-    # load the embedding model and offline grader while the page loads, not on the first answer
-    threading.Thread(target=warm_up, args=(bot,), name="warm-up", daemon=True).start()
+    # load the embedding model and every question's vectors while the page loads, not on the
+    # first answers
+    threading.Thread(target=_warm_up, args=(bot,), name="warm-up", daemon=True).start()
     if block:
         print(f"interview-bot is running at {demo.local_url}  (Ctrl+C to stop)", flush=True)
         demo.block_thread()
