@@ -9,6 +9,8 @@ resumes at the first unanswered question.
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any, Literal, Protocol
 
 from pydantic import SecretStr
@@ -51,6 +53,16 @@ class Bot(Protocol):
     ) -> Grade: ...
 
     def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]: ...
+
+
+# Fault injection for tests/test_faults.py: "after_grade" or "after_store" makes the process
+# kill itself (SIGKILL, no cleanup) at that point of an answer, as a power cut or OOM would.
+CRASH_VARIABLE = "INTERVIEW_BOT_TEST_CRASH_AT"
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_VARIABLE) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def warm_up(bot: Bot) -> None:
@@ -212,13 +224,17 @@ class InterviewSession:
             prompt = self.prompt
             text_of = prompt.text if prompt else question.question
             grade = self.bot.grade(text, question=text_of, reference=self.state.followup, **how)
+            _crash_point("after_grade")
             state = self.state.model_copy(update={"followup": None})
             self._record(question, text, grade, "followup", state=state)
+            _crash_point("after_store")
             return self._advance("followup", grade=grade)
         grade = self.bot.grade(text, question_id=question.id, **how)
+        _crash_point("after_grade")
         card = self.repetition.review(question.id, grade.fraction) if grade.graded else None
         state = self.state.model_copy(update={"followup": self._followup_point(grade)})
         self._record(question, text, grade, "answer", card=card, state=state)
+        _crash_point("after_store")
         if state.followup:
             return Turn(action="answer", grade=grade, prompt=self.prompt)
         return self._advance("answer", grade=grade)
