@@ -230,6 +230,10 @@ def build_bank(
     _borrow_references(canonical, embedder.encode)
     canonical_vecs = embedder.encode([q.question for q in canonical])
     _infer_topics(canonical, canonical_vecs)
+    # One batched pass over every candidate point; select_points then reads the cache.
+    embedder.encode(
+        list(dict.fromkeys(c for q in canonical for r in q.references for c in candidates(r.text)))
+    )
     for done, question in enumerate(canonical, start=1):
         question.key_points = select_points(
             question.question, [r.text for r in question.references], embedder.encode

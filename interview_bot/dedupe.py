@@ -24,18 +24,30 @@ class Group:
     similarity: dict[int, float]  # member -> cosine with the representative
 
 
+def _close_pairs(
+    vectors: np.ndarray, threshold: float, block: int = 1024
+) -> list[tuple[float, int, int]]:
+    """Every pair i < j with cosine >= threshold, computed a block of rows at a time (memory
+    stays O(block x n) even for tens of thousands of questions)."""
+    pairs: list[tuple[float, int, int]] = []
+    for start in range(0, len(vectors), block):
+        sims = vectors[start : start + block] @ vectors.T
+        rows, cols = np.nonzero(sims >= threshold)
+        keep = cols > rows + start
+        pairs.extend(
+            (float(sims[r, c]), int(r + start), int(c))
+            for r, c in zip(rows[keep], cols[keep], strict=True)
+        )
+    return pairs
+
+
 def duplicate_groups(
     questions: list[Question], vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD
 ) -> list[Group]:
     """Partition question indices into groups of duplicates (singletons included)."""
-    n = len(questions)
-    sims = vectors @ vectors.T if n else np.zeros((0, 0))
-    group_of = list(range(n))
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    pairs = [
-        (sims[i, j], i, j) for i in range(n) for j in range(i + 1, n) if sims[i, j] >= threshold
-    ]
-    for _, i, j in sorted(pairs, reverse=True):
+    group_of = list(range(len(questions)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(questions))}
+    for _, i, j in sorted(_close_pairs(vectors, threshold), reverse=True):
         a, b = group_of[i], group_of[j]
         if a == b:
             continue
@@ -43,7 +55,7 @@ def duplicate_groups(
         files = [questions[k].source.file for k in joined]
         if len(set(files)) < len(files):
             continue
-        if min(sims[x, y] for x in members[a] for y in members[b]) < threshold:
+        if float((vectors[members[a]] @ vectors[members[b]].T).min()) < threshold:
             continue
         for k in members[b]:
             group_of[k] = a
@@ -54,12 +66,21 @@ def duplicate_groups(
         indices = sorted(
             indices, key=lambda k: (questions[k].source.file, questions[k].source.line)
         )
+        sims = vectors[indices] @ vectors[indices].T
 
         # The representative is the most central member; ties go to an answered, shorter one.
-        def rank(k: int, indices: list[int] = indices) -> tuple[float, bool, int]:
-            centrality = float(np.mean([sims[k, m] for m in indices]))
-            return (round(centrality, 6), questions[k].answered, -len(questions[k].question))
+        def rank(
+            pos: int, indices: list[int] = indices, sims: np.ndarray = sims
+        ) -> tuple[float, bool, int]:
+            k = indices[pos]
+            return (
+                round(float(sims[pos].mean()), 6),
+                questions[k].answered,
+                -len(questions[k].question),
+            )
 
-        rep = max(indices, key=rank)
-        groups.append(Group(indices, rep, {k: float(sims[rep, k]) for k in indices}))
+        best = max(range(len(indices)), key=rank)
+        groups.append(
+            Group(indices, indices[best], {k: float(sims[best, p]) for p, k in enumerate(indices)})
+        )
     return sorted(groups, key=lambda g: min(g.members))
