@@ -261,6 +261,9 @@ def launch(settings: Settings, block: bool = True) -> gr.Blocks:
     auth = parse_auth(settings.auth)
     check_listen(settings.host, auth)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # Gradio summarises its log of the last 10,000 events in a DataFrame after every event,
+    # for a monitoring page this app does not open: once per 1,000 events is plenty.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     from interview_bot.bot import InterviewBot
 
     bot = InterviewBot(settings)
