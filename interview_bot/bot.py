@@ -65,9 +65,19 @@ class InterviewBot:
     def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]:
         return self.store.search(query, k=k, bank=self.ensure_bank(bank))
 
+    def _bank(self, bank: str | None) -> dict[str, CanonicalQuestion]:
+        """A bank's questions by id. The store is asked first and the bank ensured (the
+        default bank built) only when that fails: one store read per call instead of two,
+        which matters when a server answers many interviews at once."""
+        name = bank or self.settings.bank
+        try:
+            return self.store.questions(name)
+        except StoreError:
+            return self.store.questions(self.ensure_bank(name))
+
     def questions(self, bank: str | None = None) -> list[CanonicalQuestion]:
         """Every canonical question of a bank, those needing a reference included."""
-        return list(self.store.questions(self.ensure_bank(bank)).values())
+        return list(self._bank(bank).values())
 
     def gradable(self, bank: str | None = None) -> list[CanonicalQuestion]:
         """The questions practice can ask: those with a reference answer."""
@@ -98,7 +108,7 @@ class InterviewBot:
     ) -> GradingTarget:
         """What to grade against: a bank question by id, a given reference, or retrieval."""
         if question_id is not None:
-            found = self.store.get(question_id, self.ensure_bank(bank))
+            found = self._bank(bank).get(question_id)
             if found is None:
                 raise StoreError(
                     f"no question {question_id!r} in bank {bank or self.settings.bank!r}"
@@ -139,7 +149,7 @@ class InterviewBot:
         )
         grade = self.grader(llm, base_url, api_key).grade(target, answer)
         if not grade.graded and target.question_id:
-            near = self.store.get(target.question_id, self.ensure_bank(bank))
+            near = self._bank(bank).get(target.question_id)
             if near is not None:
                 grade = grade.model_copy(
                     update={
