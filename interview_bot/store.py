@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import logging
 import re
 import threading
@@ -82,8 +81,9 @@ class IngestReport:
 
 
 def unreachable(url: str) -> StoreError:
-    return StoreError(f"No Chroma server reachable at {url} - start it with `chroma run` "
-                      "or unset --chroma-url")
+    return StoreError(
+        f"No Chroma server reachable at {url} - start it with `chroma run` or unset --chroma-url"
+    )
 
 
 def make_client(settings: Settings) -> Any:
@@ -92,10 +92,16 @@ def make_client(settings: Settings) -> Any:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise StoreError(f"chroma_url must look like http://HOST:PORT, got {settings.chroma_url!r}")
+            raise StoreError(
+                f"chroma_url must look like http://HOST:PORT, got {settings.chroma_url!r}"
+            )
         try:
-            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
-                                       ssl=url.scheme == "https", settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
         except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
             raise unreachable(settings.chroma_url) from exc
     settings.store_dir.mkdir(parents=True, exist_ok=True)
@@ -138,8 +144,10 @@ def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
                     raise
                 if store.settings.chroma_url:
                     raise unreachable(store.settings.chroma_url) from exc
-                raise StoreError(f"The Chroma store at {store.settings.store_dir} cannot be read "
-                                 f"({exc}) - move that folder away and run again") from exc
+                raise StoreError(
+                    f"The Chroma store at {store.settings.store_dir} cannot be read "
+                    f"({exc}) - move that folder away and run again"
+                ) from exc
         finally:
             store._guard.active = False
 
@@ -184,9 +192,11 @@ class BankStore:
     def _check_folder(self) -> None:
         """Notice an embedded store whose folder was deleted under a running process."""
         with self._lock:
-            if self._client is not None and not self.settings.chroma_url and not (
-                self.settings.store_dir / "chroma.sqlite3"
-            ).exists():
+            if (
+                self._client is not None
+                and not self.settings.chroma_url
+                and not (self.settings.store_dir / "chroma.sqlite3").exists()
+            ):
                 self._start_afresh(f"The Chroma store at {self.settings.store_dir} was deleted")
 
     def _is_fault(self, exc: Exception) -> bool:
@@ -201,8 +211,9 @@ class BankStore:
             return False
         with self._lock:
             if self.settings.chroma_url:
-                logger.warning("Lost the Chroma server at %s (%s); reconnecting",
-                               self.settings.chroma_url, exc)
+                logger.warning(
+                    "Lost the Chroma server at %s (%s); reconnecting", self.settings.chroma_url, exc
+                )
                 client, self._client = self._client, None
                 with contextlib.suppress(Exception):
                     client.close()
@@ -213,8 +224,10 @@ class BankStore:
             _forget_embedded(str(store_dir))
             with contextlib.suppress(OSError):
                 store_dir.rename(aside)
-            self._start_afresh(f"The Chroma store at {store_dir} could not be read ({exc}); "
-                               f"it was moved to {aside}")
+            self._start_afresh(
+                f"The Chroma store at {store_dir} could not be read ({exc}); "
+                f"it was moved to {aside}"
+            )
             return True
 
     def _start_afresh(self, what: str) -> None:
@@ -230,18 +243,23 @@ class BankStore:
         return self.client.get_or_create_collection(REGISTRY, metadata={"hnsw:space": "cosine"})
 
     def _vectorstore(self, collection: str) -> Chroma:
-        return Chroma(collection_name=collection, client=self.client,
-                      embedding_function=self._lc_embedder,
-                      collection_metadata={"hnsw:space": "cosine"})
+        return Chroma(
+            collection_name=collection,
+            client=self.client,
+            embedding_function=self._lc_embedder,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
 
     @_guarded
     def manifest(self, bank: str) -> Manifest | None:
         """The manifest of a bank's current build, or None if it was never ingested."""
         found = self._manifest(bank)
         if found is None and self._lost and bank != "default":
-            raise StoreError(f"{self._lost}, and bank {bank!r} cannot be rebuilt from "
-                             f"knowledge/ - re-ingest it with `interview-bot ingest --bank {bank} "
-                             "FILES`")
+            raise StoreError(
+                f"{self._lost}, and bank {bank!r} cannot be rebuilt from "
+                f"knowledge/ - re-ingest it with `interview-bot ingest --bank {bank} "
+                "FILES`"
+            )
         return found
 
     def _manifest(self, bank: str) -> Manifest | None:
@@ -256,8 +274,13 @@ class BankStore:
 
     # -- ingest ---------------------------------------------------------------------------
     @_guarded
-    def ingest(self, paths: Iterable[Path], bank: str = "default",
-               progress: Progress | None = None, force: bool = False) -> IngestReport:
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        bank: str = "default",
+        progress: Progress | None = None,
+        force: bool = False,
+    ) -> IngestReport:
         """Build ``bank`` from ``paths`` and swap it in; unchanged files cost nothing."""
         started = time.perf_counter()
         encoded_before = self.embedder.encoded_texts
@@ -267,8 +290,9 @@ class BankStore:
         print_ = fingerprint(files, max_bytes)
         current = self._manifest(bank)
         if current is not None and current.fingerprint == print_ and not force:
-            return IngestReport(bank, True, current.questions, 0,
-                                time.perf_counter() - started, current)
+            return IngestReport(
+                bank, True, current.questions, 0, time.perf_counter() - started, current
+            )
         built = build_bank(files, self.embedder, name=bank, max_bytes=max_bytes, progress=progress)
         manifest = self._write(built, print_, progress)
         if current is not None and current.collection != manifest.collection:
@@ -278,9 +302,14 @@ class BankStore:
             sources = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
             self.notice = f"{self._lost}. Bank {bank!r} was rebuilt from {sources}."
             logger.warning("%s", self.notice)
-        return IngestReport(bank, False, len(built.questions),
-                            self.embedder.encoded_texts - encoded_before,
-                            time.perf_counter() - started, manifest)
+        return IngestReport(
+            bank,
+            False,
+            len(built.questions),
+            self.embedder.encoded_texts - encoded_before,
+            time.perf_counter() - started,
+            manifest,
+        )
 
     def _drop(self, collection: str) -> None:
         try:
@@ -297,15 +326,22 @@ class BankStore:
             for i, text in enumerate([q.question, *q.variants]):
                 texts.append(text)
                 ids.append(f"{q.id}:q{i}")
-                metadatas.append({"kind": "question" if i == 0 else "variant", "qid": q.id,
-                                  "topic": q.topic or "", "record": record if i == 0 else ""})
+                metadatas.append(
+                    {
+                        "kind": "question" if i == 0 else "variant",
+                        "qid": q.id,
+                        "topic": q.topic or "",
+                        "record": record if i == 0 else "",
+                    }
+                )
             for i, ref in enumerate(q.references):
                 if ref.retrieved:
                     continue
                 texts.append(ref.text)
                 ids.append(f"{q.id}:r{i}")
-                metadatas.append({"kind": "reference", "qid": q.id, "topic": q.topic or "",
-                                  "record": ""})
+                metadatas.append(
+                    {"kind": "reference", "qid": q.id, "topic": q.topic or "", "record": ""}
+                )
         store = self._vectorstore(name)
         for start in range(0, len(texts), _ADD_BATCH):
             end = start + _ADD_BATCH
@@ -313,13 +349,22 @@ class BankStore:
             if progress:
                 progress("stored", min(end, len(texts)), len(texts))
         manifest = Manifest(
-            bank=built.name, collection=name, fingerprint=print_, built_at=time.time(),
-            files=built.file_stats(), merges=built.merges, questions=len(built.questions),
+            bank=built.name,
+            collection=name,
+            fingerprint=print_,
+            built_at=time.time(),
+            files=built.file_stats(),
+            merges=built.merges,
+            questions=len(built.questions),
             needing_reference=[q.id for q in built.needing_reference],
         )
         anchor = [1.0] + [0.0] * (DIMENSIONS - 1)
-        self._registry().upsert(ids=[built.name], documents=[manifest.model_dump_json()],
-                                embeddings=[anchor], metadatas=[{"collection": name}])
+        self._registry().upsert(
+            ids=[built.name],
+            documents=[manifest.model_dump_json()],
+            embeddings=[anchor],
+            metadatas=[{"collection": name}],
+        )
         with self._lock:
             self._questions.pop(built.name, None)
         return manifest
@@ -328,8 +373,10 @@ class BankStore:
     def _current(self, bank: str) -> Manifest:
         manifest = self.manifest(bank)
         if manifest is None:
-            raise StoreError(f"bank {bank!r} is not ingested yet - run `interview-bot ingest "
-                             f"--bank {bank} FILES`")
+            raise StoreError(
+                f"bank {bank!r} is not ingested yet - run `interview-bot ingest "
+                f"--bank {bank} FILES`"
+            )
         return manifest
 
     @_guarded
@@ -341,7 +388,8 @@ class BankStore:
             if cached is not None and cached[0] == manifest.collection:
                 return cached[1]
         found = self.client.get_collection(manifest.collection).get(
-            where={"kind": "question"}, include=["metadatas"])
+            where={"kind": "question"}, include=["metadatas"]
+        )
         records = [CanonicalQuestion.model_validate_json(m["record"]) for m in found["metadatas"]]
         by_id = {q.id: q for q in sorted(records, key=lambda q: (q.topic or "", q.id))}
         with self._lock:
@@ -352,15 +400,23 @@ class BankStore:
         return self.questions(bank).get(question_id)
 
     @_guarded
-    def search(self, query: str, k: int = 5, bank: str = "default",
-               kinds: tuple[str, ...] = ("question", "variant")) -> list[SearchHit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        bank: str = "default",
+        kinds: tuple[str, ...] = ("question", "variant"),
+    ) -> list[SearchHit]:
         """The canonical questions closest to ``query``, best first, one hit per question."""
         manifest = self._current(bank)
         questions = self.questions(bank)
         vector = self.embedder.encode([query])[0].tolist()
-        where: dict[str, Any] = {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
-        found = self._vectorstore(manifest.collection).similarity_search_by_vector_with_relevance_scores(
-            vector, k=max(k * 4, 10), filter=where)
+        where: dict[str, Any] = (
+            {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
+        )
+        found = self._vectorstore(
+            manifest.collection
+        ).similarity_search_by_vector_with_relevance_scores(vector, k=max(k * 4, 10), filter=where)
         best: dict[str, float] = {}
         for doc, distance in found:
             qid = doc.metadata["qid"]
