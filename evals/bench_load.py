@@ -2,9 +2,12 @@
 
 Each simulated browser has its own Gradio session (so its own ``gr.State``), starts an
 interview and answers ``--answers`` questions back to back with no think time (the worst
-case: every browser waits only for its grade). Answers carry a marker unique to the browser;
-a reply that shows another browser's marker, an error message or no grade card is an error.
-Reported for 1, 8 and 32 concurrent browsers, each the median of ``--reps`` runs:
+case: every browser waits only for its grade; the target is checked on it). A "paced" run
+adds a think time before each answer (``--think-s``, each pause 0.5 to 1.5 times it), still
+far busier than people typing answers, to show what a team of that size would see.
+Answers carry a marker unique to the browser; a reply that shows another browser's marker,
+an error message or no grade card is an error. Reported for 1, 8 and 32 concurrent browsers
+(and 32 paced), each the median of ``--reps`` runs:
 sessions/s, answer-to-grade latency p50/p95 (HTTP request to grade, queue wait included),
 the server's own processing time, and the server's peak RSS. The progress database is then
 checked: every answer stored once, in the session of the browser that sent it.
@@ -24,6 +27,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import resource
 import socket
@@ -258,12 +262,17 @@ class Outcome:
     sessions_done: int = 0
 
 
-async def run_browser(browser: Browser, answers: int, outcome: Outcome) -> None:
+async def run_browser(
+    browser: Browser, answers: int, outcome: Outcome, think_s: float = 0.0
+) -> None:
     """Start an interview and answer ``answers`` questions; check every reply is ours."""
+    pause = random.Random(browser.marker)
     try:
         outputs, _ = await browser.call("start", [], "any", "Fixed length", answers, [])
         history = outputs[0]
         for i in range(answers):
+            if think_s:
+                await asyncio.sleep(think_s * pause.uniform(0.5, 1.5))
             text = f"{ANSWERS[i % len(ANSWERS)]} ({browser.marker} answer {i})"
             started = time.perf_counter()
             outputs, server_s = await browser.call("send", text, history)
@@ -284,7 +293,9 @@ async def run_browser(browser: Browser, answers: int, outcome: Outcome) -> None:
         outcome.errors.append(f"{browser.marker}: {type(exc).__name__}: {exc}")
 
 
-async def run_level(url: str, sessions: int, answers: int) -> tuple[Outcome, float, list[str]]:
+async def run_level(
+    url: str, sessions: int, answers: int, think_s: float = 0.0
+) -> tuple[Outcome, float, list[str]]:
     """``sessions`` browsers at once; their outcome, the wall time and their markers."""
     limits = httpx.Limits(max_connections=4 * sessions + 8, max_keepalive_connections=None)
     timeout = httpx.Timeout(300.0, connect=30.0)
@@ -293,7 +304,7 @@ async def run_level(url: str, sessions: int, answers: int) -> tuple[Outcome, flo
         browsers = [Browser(http, api, f"mk{uuid.uuid4().hex[:12]}") for _ in range(sessions)]
         outcome = Outcome()
         started = time.perf_counter()
-        await asyncio.gather(*(run_browser(b, answers, outcome) for b in browsers))
+        await asyncio.gather(*(run_browser(b, answers, outcome, think_s) for b in browsers))
         wall = time.perf_counter() - started
     return outcome, wall, [b.marker for b in browsers]
 
@@ -326,13 +337,21 @@ def check_database(path: Path, markers: list[str], answers: int) -> list[str]:
 
 
 # -- the benchmark -------------------------------------------------------------------------
-def bench(url: str, pid: int, db: Path, levels: list[int], answers: int, reps: int) -> dict:
+def bench(
+    url: str,
+    pid: int,
+    db: Path,
+    levels: list[tuple[int, float]],
+    answers: int,
+    reps: int,
+) -> dict[str, Any]:
+    """Each (sessions, think time) level ``reps`` times; the median of each figure."""
     out: dict[str, Any] = {}
-    for level in levels:
+    for level, think_s in levels:
         runs = []
         for rep in range(reps):
             cpu_server, cpu_client = process_cpu_s(pid), own_cpu_s()
-            outcome, wall, markers = asyncio.run(run_level(url, level, answers))
+            outcome, wall, markers = asyncio.run(run_level(url, level, answers, think_s))
             server_cpu = (process_cpu_s(pid) or 0.0) - (cpu_server or 0.0)
             problems = outcome.errors + check_database(db, markers, answers)
             runs.append(
@@ -352,7 +371,7 @@ def bench(url: str, pid: int, db: Path, levels: list[int], answers: int, reps: i
                 }
             )
             log(
-                f"{level} sessions, run {rep + 1}/{reps}: {wall:.1f} s, "
+                f"{level} sessions (think {think_s:g} s), run {rep + 1}/{reps}: {wall:.1f} s, "
                 f"p50 {runs[-1]['p50_s']:.2f} s, p95 {runs[-1]['p95_s']:.2f} s, "
                 f"{len(problems)} errors"
             )
@@ -365,8 +384,9 @@ def bench(url: str, pid: int, db: Path, levels: list[int], answers: int, reps: i
         summary["error_examples"] = [e for r in runs for e in r["error_examples"]][:5]
         summary["runs"] = len(runs)
         summary["answers_per_session"] = answers
+        summary["think_s"] = think_s
         summary["server_peak_rss_mb"] = peak_rss_mb(pid)
-        out[str(level)] = summary
+        out[f"{level} paced" if think_s else str(level)] = summary
     return out
 
 
@@ -388,13 +408,13 @@ def check_target(levels: dict[str, Any]) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     head = (
-        f"{'sessions':>8}  {'sess/s':>7}  {'ans/s':>6}  {'p50 s':>6}  {'p95 s':>6}  "
+        f"{'sessions':>9}  {'sess/s':>7}  {'ans/s':>6}  {'p50 s':>6}  {'p95 s':>6}  "
         f"{'srv p50':>7}  {'srv p95':>7}  {'cpu ms/ans':>10}  {'errors':>6}  {'peak RSS MB':>11}"
     )
     lines = [head, "-" * len(head)]
     for level, r in results["levels"].items():
         lines.append(
-            f"{level:>8}  {r['sessions_per_s']:>7.2f}  {r['answers_per_s']:>6.2f}  "
+            f"{level:>9}  {r['sessions_per_s']:>7.2f}  {r['answers_per_s']:>6.2f}  "
             f"{r['p50_s']:>6.2f}  {r['p95_s']:>6.2f}  {r['server_p50_s']:>7.2f}  "
             f"{r['server_p95_s']:>7.2f}  {r['server_cpu_ms_per_answer']:>10.0f}  "
             f"{r['errors']:>6}  {r['server_peak_rss_mb'] or float('nan'):>11.0f}"
@@ -420,11 +440,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,8,32", help="Concurrent sessions to measure.")
     parser.add_argument("--answers", type=int, default=3, help="Answers per session.")
+    parser.add_argument(
+        "--think-s",
+        type=float,
+        default=5.0,
+        help="Mean think time before each answer of the paced run at the largest level "
+        "(0: no paced run).",
+    )
     parser.add_argument("--reps", type=int, default=3, help="Runs per level (median taken).")
     parser.add_argument("--quick", action="store_true", help="One run per level.")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where to write the JSON.")
     args = parser.parse_args(argv)
-    levels = [int(x) for x in args.levels.split(",") if x.strip()]
+    sizes = [int(x) for x in args.levels.split(",") if x.strip()]
+    levels = [(n, 0.0) for n in sizes]
+    if args.think_s > 0 and sizes:
+        levels.append((max(sizes), args.think_s))
     reps = 1 if args.quick else max(1, args.reps)
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -463,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["run"] = {
         "reps": reps,
         "answers_per_session": args.answers,
-        "think_time_s": 0,
+        "think_time_s": {"burst": 0, "paced": args.think_s},
         "seconds": time.perf_counter() - started,
         "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "machine": {
