@@ -570,6 +570,30 @@ def timed(name: str, step: Callable[[], Any]) -> Any:
     return out
 
 
+SECTIONS = ("bundled", "grading", "eval", "serve", "large", "dedupe", "search")
+
+
+def finish(results: dict[str, Any], meta: dict[str, Any], out: Path, done: bool) -> dict[str, Any]:
+    """Targets, run details and the JSON file; written after every section, so a run that is
+    stopped half-way still leaves what it measured."""
+    final = dict(results)
+    final["memory"] = {
+        "bench_process_peak_rss_mb": rss_peak_mb(),
+        "largest_child_peak_rss_mb": children_peak_mb(),
+    }
+    final["targets"] = check_targets(final)
+    final["run"] = {k: v for k, v in meta.items() if k != "started"} | {
+        "complete": done,
+        "seconds": time.perf_counter() - meta["started"],
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
+    final["run"]["machine"]["load_after"] = os.getloadavg()
+    final = rounded(final)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(final, indent=1) + "\n", encoding="utf-8")
+    return final
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Smaller sizes, for a quick check.")
@@ -580,81 +604,101 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="Runs of the large ingest, the slowest figure (default: --reps).",
     )
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"Comma-separated sections to run, of: {', '.join(SECTIONS)}.",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where to write the JSON.")
-    parser.add_argument("--no-serve", action="store_true", help="Skip the cold-start figures.")
     args = parser.parse_args(argv)
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if only - set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(only - set(SECTIONS)))}")
     large = 1_000 if args.quick else 10_000
     small = 100
     reps = max(1, args.reps)
     large_reps = max(1, args.large_reps or reps)
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix="interview-bot-bench-"))
-    results: dict[str, Any] = {}
-    try:
-        model_started = time.perf_counter()
-        embeddings.shared_model()
-        model_load_s = time.perf_counter() - model_started
-        bundled, bundled_data = timed("ingest knowledge/", lambda: bench_bundled_ingest(reps, work))
-        synthetic, bank, large_data = timed(
-            f"ingest {large}", lambda: bench_synthetic_ingest(large, large_reps, work)
-        )
-        small_bank = write_bank(
-            synthetic_questions(large)[:small], work / f"synthetic-{small}.jsonl"
-        )
-        results["ingest"] = {
-            "model_load_s": model_load_s,
-            "bundled": bundled,
-            "synthetic_large": synthetic,
-        }
-        results["dedupe"] = timed("dedupe", lambda: bench_dedupe(bank, reps, work, large_data))
-        search_bot = InterviewBot(bench_settings(large_data))
-        search_bot.ingest([small_bank], bank="small")
-        results["retrieval"] = {
-            "small": timed("search small", lambda: bench_search(search_bot, "small", 100, reps, 7)),
-            "large": timed(
-                "search large", lambda: bench_search(search_bot, "default", 100, reps, 11)
-            ),
-        }
-        grade_bot = InterviewBot(bench_settings(bundled_data))
-        results["grading"] = {
-            "warm": timed("grade", lambda: bench_grading(grade_bot, 40, reps)),
-            "eval_mohler": timed(
-                "eval", lambda: bench_eval(grade_bot, 500 if args.quick else None, reps)
-            ),
-        }
-        rss_in_process = rss_peak_mb()
-        if not args.no_serve:
-            results["cold_start"] = timed("cold start", lambda: bench_cold_start(reps, work))
-        results["memory"] = {
-            "bench_process_peak_rss_mb": rss_in_process,
-            "largest_child_peak_rss_mb": children_peak_mb(),
-        }
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    results["targets"] = check_targets(results)
-    results["run"] = {
+    meta: dict[str, Any] = {
         "quick": args.quick,
+        "sections": [name for name in SECTIONS if name in only],
         "reps": reps,
         "large_reps": large_reps,
         "large": large,
         "small": small,
-        "seconds": time.perf_counter() - started,
-        "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "started": time.perf_counter(),
         "torch_threads": torch_threads(),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "load_before": load_before,
-            "load_after": os.getloadavg(),
+            "load_before": os.getloadavg(),
         },
     }
-    results = rounded(results)
-    print(table(results))
-    print(json.dumps(results, indent=1))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    work = Path(tempfile.mkdtemp(prefix="interview-bot-bench-"))
+    results: dict[str, Any] = {}
+    ingest: dict[str, Any] = {}
+
+    def save() -> None:
+        if ingest:
+            results["ingest"] = ingest
+        finish(results, meta, args.out, done=False)
+
+    try:
+        model_started = time.perf_counter()
+        embeddings.shared_model()
+        ingest["model_load_s"] = time.perf_counter() - model_started
+        if only & {"bundled", "grading", "eval"}:
+            bundled, bundled_data = timed(
+                "ingest knowledge/", lambda: bench_bundled_ingest(reps, work)
+            )
+            if "bundled" in only:
+                ingest["bundled"] = bundled
+            save()
+            grade_bot = InterviewBot(bench_settings(bundled_data))
+            grading: dict[str, Any] = results.setdefault("grading", {})
+            if "grading" in only:
+                grading["warm"] = timed("grade", lambda: bench_grading(grade_bot, 40, reps))
+                save()
+            if "eval" in only:
+                cases = 500 if args.quick else None
+                grading["eval_mohler"] = timed("eval", lambda: bench_eval(grade_bot, cases, reps))
+                save()
+        if "serve" in only:
+            results["cold_start"] = timed("cold start", lambda: bench_cold_start(reps, work))
+            save()
+        if only & {"large", "dedupe", "search"}:
+            synthetic, bank, large_data = timed(
+                f"ingest {large}",
+                lambda: bench_synthetic_ingest(large, large_reps if "large" in only else 1, work),
+            )
+            if "large" in only:
+                ingest["synthetic_large"] = synthetic
+            save()
+            if "dedupe" in only:
+                results["dedupe"] = timed(
+                    "dedupe", lambda: bench_dedupe(bank, reps, work, large_data)
+                )
+                save()
+            if "search" in only:
+                small_bank = write_bank(
+                    synthetic_questions(large)[:small], work / f"synthetic-{small}.jsonl"
+                )
+                search_bot = InterviewBot(bench_settings(large_data))
+                search_bot.ingest([small_bank], bank="small")
+                results["retrieval"] = {
+                    "small": timed(
+                        "search small", lambda: bench_search(search_bot, "small", 100, reps, 7)
+                    ),
+                    "large": timed(
+                        "search large", lambda: bench_search(search_bot, "default", 100, reps, 11)
+                    ),
+                }
+                save()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    final = finish(results, meta, args.out, done=True)
+    print(table(final))
+    print(json.dumps(final, indent=1))
     log(f"wrote {args.out}")
     return 0
 
