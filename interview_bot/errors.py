@@ -13,8 +13,8 @@ class InterviewBotError(Exception):
     """Base class of every error that is the user's input or environment, not our bug."""
 
 
-class BankError(InterviewBotError):
-    """A question bank file that cannot be used, located by file and line."""
+class LocatedError(InterviewBotError):
+    """A problem in a file, located by file and line: ``file:line: message``."""
 
     def __init__(self, path: str | Path, line: int | None, message: str) -> None:
         self.path = str(path)
@@ -25,6 +25,10 @@ class BankError(InterviewBotError):
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         return f"{where}: {self.message}"
+
+
+class BankError(LocatedError):
+    """A question bank file that cannot be used, located by file and line."""
 
 
 class BankErrors(InterviewBotError):

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from interview_bot.errors import InterviewBotError
+from interview_bot.errors import LocatedError
 
 REQUIRED_FIELDS = ("question", "answer", "score")
 """Fields every case must have; ``answer`` may be an empty string."""
@@ -33,18 +33,8 @@ REQUIRED_FIELDS = ("question", "answer", "score")
 _OPTIONAL_FIELDS = frozenset({"reference", "max_score", "group"})
 
 
-class EvalFileError(InterviewBotError):
+class EvalFileError(LocatedError):
     """An eval case file that cannot be used, located by file and line."""
-
-    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.message}"
 
 
 def _number(value: object) -> object:
