@@ -35,12 +35,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import numpy as np  # noqa: E402
 
-from interview_bot import embeddings  # noqa: E402
 from interview_bot.bot import InterviewBot  # noqa: E402
-from interview_bot.embeddings import Embedder  # noqa: E402
-from interview_bot.evalcases import load_cases  # noqa: E402
-from interview_bot.evaluation import run_eval  # noqa: E402
-from interview_bot.settings import PROJECT_ROOT, Settings, load_settings  # noqa: E402
+from interview_bot.evaluation.cases import load_cases  # noqa: E402
+from interview_bot.evaluation.runner import run_eval  # noqa: E402
+from interview_bot.knowledge import embeddings  # noqa: E402
+from interview_bot.knowledge.embeddings import Embedder  # noqa: E402
+from interview_bot.resources import bundled  # noqa: E402
+from interview_bot.settings import Settings, load_settings  # noqa: E402
 
 RESULTS = ROOT / "evals" / "results" / "bench-latest.json"
 MOHLER = ROOT / "evals" / "datasets" / "mohler2011.jsonl"
@@ -143,7 +144,7 @@ def log(message: str) -> None:
 
 
 # -- synthetic data ------------------------------------------------------------------------
-def seed_vocabulary(folder: Path = PROJECT_ROOT / "knowledge") -> list[str]:
+def seed_vocabulary(folder: Path = bundled("knowledge")) -> list[str]:
     """Technical words of the bundled bank, the vocabulary of the generated one."""
     counts: dict[str, int] = {}
     for path in sorted(folder.iterdir()):
@@ -291,8 +292,8 @@ def bench_synthetic_ingest(n: int, reps: int, work: Path) -> tuple[dict[str, Any
 DEDUPE_CHILD = """
 import json, sys, time, tracemalloc
 import numpy as np
-from interview_bot.dedupe import DEFAULT_THRESHOLD, duplicate_groups
-from interview_bot.parsers import parse_bank_file
+from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
+from interview_bot.knowledge.parsers import parse_bank_file
 from pathlib import Path
 questions = parse_bank_file(Path(sys.argv[1]), max_bytes=10**9).questions
 vectors = np.load(sys.argv[2])
@@ -312,7 +313,7 @@ print(json.dumps({"seconds": seconds, "groups": len(groups), "pairs_over_thresho
 
 def bench_dedupe(bank: Path, reps: int, work: Path, data: Path) -> dict[str, Any]:
     """duplicate_groups alone on the bank's question vectors (cached in ``data``), in a child."""
-    from interview_bot.parsers import parse_bank_file
+    from interview_bot.knowledge.parsers import parse_bank_file
 
     questions = parse_bank_file(bank, max_bytes=10**9).questions
     vectors_path = work / f"{bank.stem}-vectors.npy"

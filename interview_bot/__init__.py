@@ -20,12 +20,18 @@ from interview_bot.errors import (
     RubricError,
     StoreError,
 )
-from interview_bot.evalcases import EvalCase, load_cases
-from interview_bot.evaluation import EvalReport, run_eval
-from interview_bot.grade import CriterionScore, Grade, Grader, GradingTarget, KeyPointResult
-from interview_bot.models import CanonicalQuestion, Question, Reference
-from interview_bot.offline_grader import OfflineGrader
-from interview_bot.rubric import Rubric, load_rubric
+from interview_bot.evaluation.cases import EvalCase, load_cases
+from interview_bot.evaluation.runner import EvalReport, run_eval
+from interview_bot.grading.offline import OfflineGrader
+from interview_bot.grading.result import (
+    CriterionScore,
+    Grade,
+    Grader,
+    GradingTarget,
+    KeyPointResult,
+)
+from interview_bot.grading.rubric import Rubric, load_rubric
+from interview_bot.knowledge.models import CanonicalQuestion, Question, Reference
 from interview_bot.settings import Settings, load_settings
 
 __all__ = [

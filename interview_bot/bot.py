@@ -5,16 +5,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from interview_bot.bank import Progress
-from interview_bot.embeddings import Embedder, get_embedder
 from interview_bot.errors import StoreError
-from interview_bot.grade import Grade, Grader, GradingTarget
-from interview_bot.graders import GraderPool
-from interview_bot.models import CanonicalQuestion
+from interview_bot.grading.choice import GraderChoice
+from interview_bot.grading.pool import GraderPool
+from interview_bot.grading.result import Grade, Grader, GradingTarget
+from interview_bot.knowledge.bank import OnProgress
+from interview_bot.knowledge.embeddings import Embedder, get_embedder
+from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
+from interview_bot.knowledge.store import BankStore, IngestReport
 from interview_bot.settings import Settings, load_settings
-from interview_bot.store import BankStore, IngestReport, SearchHit
 
 # A question typed by a user is graded against a bank question at least this close.
 MATCH_THRESHOLD = 0.70
@@ -37,7 +36,7 @@ class InterviewBot:
         self,
         paths: list[Path] | None = None,
         bank: str | None = None,
-        progress: Progress | None = None,
+        progress: OnProgress | None = None,
         force: bool = False,
     ) -> IngestReport:
         """Ingest files (default: the knowledge folder) into a bank (default: the setting)."""
@@ -48,7 +47,7 @@ class InterviewBot:
             force=force,
         )
 
-    def ensure_bank(self, bank: str | None = None, progress: Progress | None = None) -> str:
+    def ensure_bank(self, bank: str | None = None, progress: OnProgress | None = None) -> str:
         """Make sure ``bank`` exists; the default bank is built from knowledge/ when missing."""
         name = bank or self.settings.bank
         with self._ensure_lock:
@@ -92,11 +91,10 @@ class InterviewBot:
             chunk = targets[start : start + WARM_UP_BATCH]
             self.graders.offline.grade_many([(t, WARM_UP_ANSWER) for t in chunk])
 
-    def grader(
-        self, llm: str | None = None, base_url: str | None = None, api_key: SecretStr | None = None
-    ) -> Grader:
-        """The grader a spec names; ``api_key`` is one user's own key for that LLM."""
-        return self.graders.get(llm, base_url, api_key)
+    def grader(self, choice: GraderChoice | str | None = None) -> Grader:
+        """The grader a choice names (a :class:`GraderChoice` or a bare spec such as
+        ``"ollama:llama3"``; default: the configured one)."""
+        return self.graders.get(choice)
 
     def target(
         self,
@@ -137,17 +135,15 @@ class InterviewBot:
         question_id: str | None = None,
         question: str | None = None,
         reference: str | None = None,
-        llm: str | None = None,
-        base_url: str | None = None,
         bank: str | None = None,
-        api_key: SecretStr | None = None,
+        grader: GraderChoice | str | None = None,
     ) -> Grade:
-        """Grade one answer; the same call serves the app, the CLI and evals. ``api_key`` is
-        the user's own LLM key for this call (default: the backend's environment variable)."""
+        """Grade one answer against a bank question (by id), a given reference, or the bank
+        question closest to ``question``; the same call serves the app, the CLI and evals."""
         target = self.target(
             question_id=question_id, question=question, reference=reference, bank=bank
         )
-        grade = self.grader(llm, base_url, api_key).grade(target, answer)
+        grade = self.grader(grader).grade(target, answer)
         if not grade.graded and target.question_id:
             near = self._bank(bank).get(target.question_id)
             if near is not None:

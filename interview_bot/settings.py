@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from interview_bot.resources import bundled
+
 ENV_PREFIX = "INTERVIEW_BOT_"
 
 
@@ -23,11 +24,15 @@ def _default_data_dir() -> Path:
 
 
 def _default_knowledge_dir() -> Path:
-    return PROJECT_ROOT / "knowledge"
+    return bundled("knowledge")
 
 
 def _default_prompts_dir() -> Path:
-    return PROJECT_ROOT / "prompts"
+    return bundled("prompts")
+
+
+def _default_datasets_dir() -> Path:
+    return bundled("datasets")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class Settings:
     prompts_dir: Path = field(
         default_factory=_default_prompts_dir,
         metadata={"help": "Folder holding rubric.yaml and the grading prompt templates."},
+    )
+    datasets_dir: Path = field(
+        default_factory=_default_datasets_dir,
+        metadata={"help": "Folder of graded eval sets that `eval-all` runs."},
     )
     bank: str = field(default="default", metadata={"help": "Name of the question bank to use."})
     llm: str = field(

@@ -12,12 +12,14 @@ import pytest
 os.environ["INTERVIEW_BOT_DATA_DIR"] = tempfile.mkdtemp(prefix="interview-bot-tests-")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from interview_bot.bank import Bank, build_bank
 from interview_bot.bot import InterviewBot
-from interview_bot.embeddings import Embedder, get_embedder
-from interview_bot.settings import PROJECT_ROOT, Settings, load_settings
+from interview_bot.knowledge.bank import Bank, build_bank
+from interview_bot.knowledge.embeddings import Embedder, get_embedder
+from interview_bot.settings import Settings, load_settings
 
-KNOWLEDGE = PROJECT_ROOT / "knowledge"
+ROOT = Path(__file__).resolve().parent.parent
+
+KNOWLEDGE = ROOT / "knowledge"
 QUIZ = KNOWLEDGE / "transformer-quiz-no.md"
 OUTLINE = KNOWLEDGE / "commonly-asked-outline.md"
 INTERNALS = KNOWLEDGE / "transformer-internals.md"

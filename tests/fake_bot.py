@@ -10,18 +10,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from pydantic import SecretStr
-
-from interview_bot.grade import Grade, KeyPointResult
-from interview_bot.models import (
+from interview_bot.grading.choice import GraderChoice
+from interview_bot.grading.result import Grade, KeyPointResult
+from interview_bot.knowledge.models import (
     CanonicalQuestion,
     Difficulty,
     Reference,
+    SearchHit,
     SourceRef,
     normalize_question,
 )
 from interview_bot.settings import Settings
-from interview_bot.store import SearchHit
 
 
 def question(
@@ -122,6 +121,9 @@ class FakeBot:
         self.queue.extend(items)
         return self
 
+    def warm_up(self, bank: str | None = None) -> None:
+        """Nothing to warm: grades come from the queue (which warming must not consume)."""
+
     def ensure_bank(self, bank: str | None = None, progress: Any = None) -> str:
         return bank or "default"
 
@@ -138,10 +140,8 @@ class FakeBot:
         question_id: str | None = None,
         question: str | None = None,
         reference: str | None = None,
-        llm: str | None = None,
-        base_url: str | None = None,
         bank: str | None = None,
-        api_key: SecretStr | None = None,
+        grader: GraderChoice | None = None,
     ) -> Grade:
         self.calls.append(
             {
@@ -149,10 +149,8 @@ class FakeBot:
                 "question_id": question_id,
                 "question": question,
                 "reference": reference,
-                "llm": llm,
-                "base_url": base_url,
                 "bank": bank,
-                "api_key": api_key,
+                "grader": grader,
             }
         )
         item = self.queue.pop(0) if self.queue else make_grade(0.9)
@@ -177,7 +175,7 @@ class FakeBot:
     def ingest(
         self, paths: list[Path], bank: str | None = None, progress: Any = None, force: bool = False
     ) -> Any:
-        from interview_bot.bank import parse_files
+        from interview_bot.knowledge.bank import parse_files
 
         parsed = parse_files(paths, self.settings.max_upload_bytes)
         found = [

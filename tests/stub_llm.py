@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from interview_bot.rubric import load_rubric
-from interview_bot.settings import PROJECT_ROOT
+from interview_bot.grading.rubric import load_rubric
+from interview_bot.resources import bundled
 
 MODES = ("verdict", "garbage", "429", "slow", "echo401")
 
@@ -27,7 +27,7 @@ MODES = ("verdict", "garbage", "429", "slow", "echo401")
 def verdict_args(level: int = 4) -> dict[str, Any]:
     """A valid verdict for the bundled rubric: ``level`` on every criterion, no key points."""
     args: dict[str, Any] = {"key_points_covered": [], "key_points_missed": []}
-    for name in load_rubric(PROJECT_ROOT / "prompts").names:
+    for name in load_rubric(bundled("prompts")).names:
         args[name] = {"rationale": "Stub verdict.", "level": level}
     args["feedback"] = "Stub feedback."
     args["model_answer"] = "Stub model answer."

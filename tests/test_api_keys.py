@@ -19,14 +19,15 @@ from pydantic import SecretStr
 from stub_llm import StubLLM, stub_llm
 
 from interview_bot.bot import InterviewBot
-from interview_bot.embeddings import Embedder
-from interview_bot.graders import GraderPool
-from interview_bot.llm_grader import LLMGrader
-from interview_bot.progress import ProgressStore
-from interview_bot.progress_stats import export_json, export_markdown
+from interview_bot.grading.choice import GraderChoice
+from interview_bot.grading.llm.grader import LLMGrader
+from interview_bot.grading.pool import GraderPool
+from interview_bot.knowledge.embeddings import Embedder
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.stats import export_json, export_markdown
 from interview_bot.settings import Settings, load_settings, settings_table
-from interview_bot.web.grader import UserState, check_grader, save_grader
 from interview_bot.web.interview import FIXED, InterviewHandlers
+from interview_bot.web.state import UserState, check_grader, save_grader
 
 ENV_KEY = "sk-from-the-environment"
 KEYS = {"alice": "sk-alice-1111111111", "bob": "sk-bob-2222222222", "carol": ""}
@@ -44,12 +45,18 @@ def test_pool_keeps_one_grader_per_key_keyed_by_a_hash(
 ) -> None:
     pool = GraderPool(settings, embedder)
     url = "http://127.0.0.1:9/v1"
-    alice = pool.get(SPEC, url, SecretStr(KEYS["alice"]))
-    bob = pool.get(SPEC, url, SecretStr(KEYS["bob"]))
-    plain = pool.get(SPEC, url)
+
+    def choice(key: str | None = None) -> GraderChoice:
+        return GraderChoice(
+            spec=SPEC, base_url=url, api_key=SecretStr(key) if key is not None else None
+        )
+
+    alice = pool.get(choice(KEYS["alice"]))
+    bob = pool.get(choice(KEYS["bob"]))
+    plain = pool.get(choice())
     assert len({id(alice), id(bob), id(plain)}) == 3
-    assert pool.get(SPEC, url, SecretStr(KEYS["alice"])) is alice
-    assert pool.get(SPEC, url, SecretStr("")) is plain  # an empty key is no key
+    assert pool.get(choice(KEYS["alice"])) is alice
+    assert pool.get(choice("")) is plain  # an empty key is no key
     assert isinstance(alice, LLMGrader) and isinstance(bob, LLMGrader)
     assert alice.settings.api_key == SecretStr(KEYS["alice"])
     assert bob.settings.api_key == SecretStr(KEYS["bob"])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from interview_bot.bank import Bank
-from interview_bot.keypoints import candidates
+from interview_bot.knowledge.bank import Bank
+from interview_bot.knowledge.keypoints import candidates
 
 
 def _by_question(bank: Bank, text: str):  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from interview_bot.settings import PROJECT_ROOT
+from tests.conftest import ROOT as PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 

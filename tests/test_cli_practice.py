@@ -12,7 +12,7 @@ from interview_bot.cli import (
     app,
     practice_commands,  # registers serve and practice
 )
-from interview_bot.progress import ProgressStore
+from interview_bot.practice.progress import ProgressStore
 from interview_bot.settings import Settings
 
 runner = CliRunner()
@@ -22,7 +22,6 @@ runner = CliRunner()
 def bot(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> FakeBot:
     fake = FakeBot(settings)
     monkeypatch.setattr(practice_commands, "InterviewBot", lambda s: fake)
-    monkeypatch.setattr(practice_commands, "warm_up", lambda bot: None)  # keeps the grade queue
     return fake
 
 

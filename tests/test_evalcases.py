@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from interview_bot.errors import InterviewBotError
-from interview_bot.evalcases import EvalCase, EvalFileError, load_cases, parse_cases
+from interview_bot.evaluation.cases import EvalCase, EvalFileError, load_cases, parse_cases
 
 DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
 KINDS = {

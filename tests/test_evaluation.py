@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from interview_bot.bot import InterviewBot
 from interview_bot.cli import app
-from interview_bot.evalcases import load_cases
-from interview_bot.evaluation import run_eval, write_report
+from interview_bot.evaluation.cases import load_cases
+from interview_bot.evaluation.runner import run_eval, write_report
 
 runner = CliRunner()
 PE = "Why is positional encoding used in Transformers?"

@@ -29,12 +29,10 @@ from stub_llm import stub_llm
 from test_llm_server import LlamaServer, smollm2_gguf
 
 from interview_bot.bot import InterviewBot
-from interview_bot.progress import ProgressStore
-from interview_bot.session import CRASH_VARIABLE, InterviewSession
-from interview_bot.settings import PROJECT_ROOT
-from interview_bot.turns import SessionConfig
-from interview_bot.web.grader import UserState, save_grader
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.session import InterviewSession
 from interview_bot.web.interview import FIXED, InterviewHandlers
+from interview_bot.web.state import UserState, save_grader
 
 SPEC = "openai:judge"
 ANSWER = "Attention weighs every value by the similarity of its key to the query."
@@ -191,25 +189,49 @@ def test_full_disk_refuses_the_answer_and_stores_nothing(bot: InterviewBot, tmp_
     assert progress.cards("default") == cards_before
 
 
+# A child process runs a real interview on the copied data folder and is SIGKILLed (no
+# cleanup, as a power cut or the OOM killer would) at a seam: right after the bot's grade
+# returns, or right after the progress store committed the attempt.
+CHILD = """
+import os, signal, sys
+from interview_bot.bot import InterviewBot
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.session import InterviewSession
+from interview_bot.practice.turns import SessionConfig
+from interview_bot.settings import load_settings
+
+data_dir, crash_at, answer = sys.argv[1:4]
+
+def kill():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+class Bot(InterviewBot):
+    def grade(self, *args, **kwargs):
+        grade = super().grade(*args, **kwargs)
+        if crash_at == "after_grade":
+            kill()
+        return grade
+
+class Store(ProgressStore):
+    def record_attempt(self, *args, **kwargs):
+        super().record_attempt(*args, **kwargs)
+        if crash_at == "after_store":
+            kill()
+
+bot = Bot(load_settings(data_dir=data_dir, llm="offline"))
+session, turn = InterviewSession.start(bot, Store(bot.settings.progress_path), SessionConfig(length=2))
+print(f"Question {turn.prompt.number} of {turn.prompt.total}", flush=True)
+session.handle(answer)
+"""
+
+
 def practice_until_killed(data_dir: Path, crash_at: str) -> subprocess.CompletedProcess[str]:
-    """``interview-bot practice`` answering its first question through stdin, with the crash
-    hook armed: the process kills itself at ``crash_at`` (after_grade or after_store)."""
-    script = Path(sys.executable).with_name("interview-bot")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "interview_bot"]
-    env = {
-        **os.environ,
-        "INTERVIEW_BOT_DATA_DIR": str(data_dir),
-        "INTERVIEW_BOT_LLM": "offline",
-        "HF_HUB_OFFLINE": "1",
-        CRASH_VARIABLE: crash_at,
-    }
+    """An interview in a child process, killed at ``crash_at`` (after_grade or after_store)."""
     return subprocess.run(
-        [*command, "practice", "--length", "2"],
-        input=f"{ANSWER}\n\n",
+        [sys.executable, "-c", CHILD, str(data_dir), crash_at, ANSWER],
         capture_output=True,
         text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
         timeout=240,
     )
 
@@ -252,13 +274,3 @@ def test_process_killed_between_grading_and_storing_leaves_no_phantom(
         assert [(a.question_id, a.answer) for a in attempts] == [(first, ANSWER)]
         assert turn.prompt.question_id != first or turn.prompt.followup
     assert len(progress.attempts(row.id)) == len(attempts)  # reopening invented nothing
-
-
-def test_the_crash_hook_is_inert_without_its_variable(
-    bot: InterviewBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(CRASH_VARIABLE, raising=False)
-    progress = ProgressStore(tmp_path / "progress.db")
-    session, _turn = InterviewSession.start(bot, progress, SessionConfig(length=1, llm="offline"))
-    session.handle(ANSWER)
-    assert len(progress.attempts(session.id)) == 1

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from interview_bot.bot import InterviewBot
 from interview_bot.errors import BankError, BankErrors
-from interview_bot.grade import Grade
-from interview_bot.parsers import ParsedFile, decode_bank_bytes, parse_bank_text
-from interview_bot.repair import repair_text
+from interview_bot.grading.result import Grade
+from interview_bot.knowledge.parsers import ParsedFile, decode_bank_bytes, parse_bank_text
+from interview_bot.knowledge.repair import repair_text
 
 PARSE = settings(
     max_examples=80,

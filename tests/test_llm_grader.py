@@ -11,10 +11,16 @@ from fake_llm import FakeChatModel, text_reply, tool_reply
 from langchain_core.messages import AIMessage
 
 from interview_bot.errors import RubricError
-from interview_bot.grade import Grade, GradingTarget, KeyPointResult
-from interview_bot.llm_grader import GradeCache, LLMGrader, has_injection_markers, neutralise
-from interview_bot.rubric import load_rubric
-from interview_bot.settings import PROJECT_ROOT, Settings
+from interview_bot.grading.llm.grader import (
+    GradeCache,
+    LLMGrader,
+    has_injection_markers,
+    neutralise,
+)
+from interview_bot.grading.result import Grade, GradingTarget, KeyPointResult
+from interview_bot.grading.rubric import load_rubric
+from interview_bot.settings import Settings
+from tests.conftest import ROOT as PROJECT_ROOT
 
 SPEC = "openai:test-model"
 TARGET = GradingTarget(

@@ -9,7 +9,8 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from interview_bot.errors import LLMError
-from interview_bot.llm import BACKENDS, endpoint, make_chat_model, parse_spec, register
+from interview_bot.grading import plugins
+from interview_bot.grading.llm import Backend, backends, endpoint, make_chat_model, parse_spec
 from interview_bot.settings import Settings
 
 
@@ -20,18 +21,22 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings(data_dir=tmp_path, llm_timeout=12.5)
 
 
+def make_fake(target: str, settings: Settings, max_tokens: int | None) -> BaseChatModel:
+    return FakeChatModel()
+
+
 @pytest.fixture
 def plugin() -> Iterator[None]:
-    @register("fake", endpoint=lambda target, _s: f"memory://{target}", hint="try harder")
-    def make_fake(target: str, settings: Settings, max_tokens: int | None) -> BaseChatModel:
-        return FakeChatModel()
-
+    plugins.register(
+        Backend("fake", make_fake, endpoint=lambda target, _s: f"memory://{target}", hint="try")
+    )
     yield
-    del BACKENDS["fake"]
+    del plugins._plugins["fake"]
 
 
-def test_builtin_backends_are_registered() -> None:
-    assert {"openai", "ollama", "llamacpp"} <= set(BACKENDS)
+def test_builtin_graders_are_entry_point_plugins() -> None:
+    assert {"offline", "openai", "ollama", "llamacpp"} <= set(plugins.plugins())
+    assert {"openai", "ollama", "llamacpp"} == set(backends())
 
 
 def test_parse_spec() -> None:
@@ -53,7 +58,7 @@ def test_unknown_prefix_lists_the_known_ones() -> None:
 def test_a_plugin_registers_like_the_builtins(plugin: None, settings: Settings) -> None:
     assert isinstance(make_chat_model("fake:x", settings), FakeChatModel)
     assert endpoint("fake:x", settings) == "memory://x"
-    assert BACKENDS["fake"].hint == "try harder"
+    assert backends()["fake"].hint == "try"
 
 
 def test_openai_with_base_url_needs_no_key(settings: Settings) -> None:

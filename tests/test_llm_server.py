@@ -24,10 +24,10 @@ import httpx
 import pytest
 
 from interview_bot.errors import LLMError
-from interview_bot.grade import Grade, GradingTarget, KeyPointResult
-from interview_bot.llm import check_connection
-from interview_bot.llm_grader import LLMGrader
-from interview_bot.rubric import load_rubric
+from interview_bot.grading.llm import check_connection
+from interview_bot.grading.llm.grader import LLMGrader
+from interview_bot.grading.result import Grade, GradingTarget, KeyPointResult
+from interview_bot.grading.rubric import load_rubric
 from interview_bot.settings import Settings
 
 STARTUP_TIMEOUT_S = 120

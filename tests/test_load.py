@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from test_browser import Server
 
-from interview_bot.progress import ProgressStore
+from interview_bot.practice.progress import ProgressStore
 
 pytestmark = pytest.mark.slow
 

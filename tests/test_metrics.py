@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from interview_bot.metrics import (
+from interview_bot.evaluation.metrics import (
     NO_GROUP,
     Metrics,
     mae,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from interview_bot.bot import InterviewBot
-from interview_bot.grade import Grade
+from interview_bot.grading.result import Grade
 
 PE = "Why is positional encoding used in Transformers?"
 COMPLETE = (

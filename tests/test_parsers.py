@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from interview_bot.errors import BankError, BankErrors
-from interview_bot.parsers import parse_bank_file
-from interview_bot.repair import repair_text
+from interview_bot.knowledge.parsers import parse_bank_file
+from interview_bot.knowledge.repair import repair_text
 from tests.conftest import INTERNALS, JSON_QA, NUMBERED, OUTLINE, QUIZ
 
 

@@ -10,8 +10,8 @@ import pytest
 from fake_bot import make_grade
 
 from interview_bot.errors import ProgressError
-from interview_bot.progress import AttemptKind, ProgressStore
-from interview_bot.progress_stats import (
+from interview_bot.practice.progress import AttemptKind, ProgressStore
+from interview_bot.practice.stats import (
     export_json,
     export_markdown,
     extremes,

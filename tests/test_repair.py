@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from interview_bot.parsers import parse_bank_file
-from interview_bot.repair import fix_mojibake, repair_text, strip_katex
+from interview_bot.knowledge.parsers import parse_bank_file
+from interview_bot.knowledge.repair import fix_mojibake, repair_text, strip_katex
 from tests.conftest import INTERNALS, JSON_QA, NUMBERED, OUTLINE, QUIZ
 
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from interview_bot.errors import RubricError
-from interview_bot.rubric import Rubric, load_prompt, load_rubric
-from interview_bot.settings import PROJECT_ROOT
+from interview_bot.grading.rubric import Rubric, load_prompt, load_rubric
+from tests.conftest import ROOT as PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"
 

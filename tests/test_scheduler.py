@@ -10,8 +10,8 @@ import pytest
 from fake_bot import QUESTIONS, make_grade, question
 from fsrs import Card, Rating
 
-from interview_bot.progress import ProgressStore
-from interview_bot.scheduler import (
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.scheduler import (
     Repetition,
     filter_questions,
     interleave,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from fake_bot import FakeBot, make_grade
 
-from interview_bot.intents import parse_command, parse_own_question, subject_of
-from interview_bot.progress import ProgressStore
-from interview_bot.session import InterviewSession, SessionError
+from interview_bot.grading.choice import GraderChoice
+from interview_bot.practice.intents import parse_command, parse_own_question, subject_of
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.session import InterviewSession, SessionError
+from interview_bot.practice.turns import SessionConfig
 from interview_bot.settings import Settings
-from interview_bot.turns import SessionConfig
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -282,8 +283,7 @@ def test_session_settings_hold_the_grader_but_never_a_key(
 ) -> None:
     session = start(bot, store, length=1, llm="openai:gpt-4o-mini", base_url="http://x")
     session.handle("answer")
-    assert bot.calls[0]["llm"] == "openai:gpt-4o-mini"
-    assert bot.calls[0]["base_url"] == "http://x"
+    assert bot.calls[0]["grader"] == GraderChoice(spec="openai:gpt-4o-mini", base_url="http://x")
     settings = store.session(session.id).settings
     assert settings["llm"] == "openai:gpt-4o-mini"
     assert not any("key" in name for name in settings)

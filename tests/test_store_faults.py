@@ -36,7 +36,7 @@ def test_deleted_store_is_rebuilt_from_knowledge(
     bot: InterviewBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     shutil.rmtree(bot.settings.store_dir)
-    with caplog.at_level(logging.WARNING, logger="interview_bot.store"):
+    with caplog.at_level(logging.WARNING, logger="interview_bot.knowledge.store"):
         _rebuilt(bot)
     assert f"The Chroma store at {bot.settings.store_dir} was deleted" in (bot.store.notice or "")
     assert "rebuilt from knowledge/" in caplog.text

@@ -13,16 +13,17 @@ import pytest
 from fake_bot import FakeBot, make_grade
 
 from interview_bot.errors import LLMError
-from interview_bot.grade import CriterionScore
-from interview_bot.progress import ProgressStore
+from interview_bot.grading.choice import GraderChoice
+from interview_bot.grading.result import CriterionScore
+from interview_bot.practice.progress import ProgressStore
 from interview_bot.settings import Settings
 from interview_bot.web import UnsafeListenError, build_app
 from interview_bot.web.app import check_listen, parse_auth
 from interview_bot.web.banks import BankHandlers
-from interview_bot.web.grader import UserState, check_grader, save_grader
 from interview_bot.web.interview import ADAPTIVE, FIXED, InterviewHandlers
 from interview_bot.web.progress_tab import ProgressHandlers
 from interview_bot.web.render import escape_text, grade_card
+from interview_bot.web.state import UserState, check_grader, save_grader
 
 XSS = "<img src=x onerror=alert(1)>"
 BROKEN = (
@@ -152,8 +153,9 @@ def test_api_key_is_used_for_the_call_but_never_echoed_or_stored(
     env_before = dict(os.environ)
     user, status, box = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "", "sk-secret-1")
     assert box == "" and "sk-secret" not in status and "API key set" in status
-    assert user.api_key is not None and user.api_key.get_secret_value() == "sk-secret-1"
-    assert user.llm == "openai:gpt-4o-mini" and "sk-secret" not in repr(user)
+    key = user.grader.api_key
+    assert key is not None and key.get_secret_value() == "sk-secret-1"
+    assert user.grader.spec == "openai:gpt-4o-mini" and "sk-secret" not in repr(user)
     seen: list[str | None] = []
     original = bot.grade
 
@@ -165,13 +167,13 @@ def test_api_key_is_used_for_the_call_but_never_echoed_or_stored(
     history, user, *_ = chat.start([], "any", FIXED, 2, user, [])
     history, user, *_ = chat.send("answer", user, history)
     # the key travels with the call; the environment is never changed for it
-    assert bot.calls[-1]["api_key"].get_secret_value() == "sk-secret-1"
+    assert bot.calls[-1]["grader"].api_key.get_secret_value() == "sk-secret-1"
     assert seen == ["sk-from-env"] and dict(os.environ) == env_before
     assert "sk-secret" not in texts(history)
     raw = store.path.read_bytes() + Path(str(store.path) + "-wal").read_bytes()
     assert b"sk-secret" not in raw
     offline, status, _ = save_grader(user, "offline", "", "", "")
-    assert offline.api_key is None and offline.llm == "offline"
+    assert offline.grader == GraderChoice()
 
 
 def test_test_connection_reports_clearly_without_the_key(settings: Settings) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from interview_bot.bank import build_bank, parse_files
 from interview_bot.bot import InterviewBot
 from interview_bot.cli.app import (
     BankOption,
@@ -21,6 +20,7 @@ from interview_bot.cli.app import (
     friendly_errors,
     print_json,
 )
+from interview_bot.knowledge.bank import build_bank, parse_files
 from interview_bot.settings import load_settings
 
 bank_app = typer.Typer(
@@ -74,7 +74,7 @@ def stats(
     data_dir: Path = DataDirOption,
 ) -> None:
     """Per file: sha256, questions, answered; merged duplicates; questions needing a reference."""
-    from interview_bot.embeddings import get_embedder
+    from interview_bot.knowledge.embeddings import get_embedder
 
     settings = load_settings(data_dir=data_dir)
     built = build_bank(

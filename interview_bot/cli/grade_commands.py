@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
@@ -21,10 +20,10 @@ from interview_bot.cli.app import (
     friendly_errors,
     print_json,
 )
-from interview_bot.evalcases import load_cases
-from interview_bot.evaluation import EvalReport, run_eval, write_report
-from interview_bot.grade import Grade
-from interview_bot.settings import PROJECT_ROOT, load_settings
+from interview_bot.cli.render import grade_card
+from interview_bot.evaluation.cases import load_cases
+from interview_bot.evaluation.runner import EvalReport, run_eval, write_report
+from interview_bot.settings import load_settings
 
 LlmOption = typer.Option(
     None,
@@ -33,30 +32,6 @@ LlmOption = typer.Option(
 )
 BaseUrlOption = typer.Option(None, "--base-url", help="OpenAI-compatible or Ollama server URL.")
 DATASETS = ("mohler2011.jsonl", "seed_domain.jsonl", "adversarial.jsonl")
-
-
-def grade_card(grade: Grade) -> Panel:
-    """A grade as people read it in a terminal."""
-    lines = []
-    if grade.fallback_reason:
-        lines.append(f"[bold yellow]LLM fallback:[/] {grade.fallback_reason}")
-    if not grade.graded:
-        lines.append(grade.feedback)
-        return Panel("\n".join(lines), title="not graded", border_style="yellow")
-    lines.append(
-        f"[bold]{grade.score:.1f} / {grade.max_score:.0f}[/]  ({grade.grader}, "
-        f"reference: {grade.reference_origin}, {grade.elapsed_ms:.0f} ms)"
-    )
-    for c in grade.criteria:
-        lines.append(f"  {c.name:<13} {c.score:.1f}/{c.max_score:.0f}  [dim]{c.rationale}[/]")
-    for kp in grade.key_points:
-        mark = "[green]✓[/]" if kp.covered else "[red]✗[/]"
-        lines.append(f"  {mark} {kp.text}")
-    lines.append("")
-    lines.append(grade.feedback)
-    if grade.model_answer:
-        lines.append(f"\n[bold]Model answer:[/] {grade.model_answer}")
-    return Panel("\n".join(lines), title=grade.question, border_style="cyan")
 
 
 @app.command()
@@ -86,9 +61,7 @@ def grade(
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
-    console.print(grade_card(result))
-    if show_reference and result.reference:
-        console.print(Panel(Markdown(result.reference), title="reference"))
+    console.print(Panel(grade_card(result, reference=show_reference), title=result.question))
 
 
 def _table(reports: list[EvalReport]) -> Table:
@@ -123,7 +96,8 @@ def _table(reports: list[EvalReport]) -> Table:
     return table
 
 
-def _run(bot: InterviewBot, path: Path, llm: str | None, base_url: str | None) -> EvalReport:
+def _run(bot: InterviewBot, path: Path) -> EvalReport:
+    """One eval file with the bot's configured grader, with a progress bar."""
     cases = load_cases(path)
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task(path.name, total=len(cases))
@@ -131,8 +105,6 @@ def _run(bot: InterviewBot, path: Path, llm: str | None, base_url: str | None) -
             bot,
             cases,
             file=str(path),
-            llm=llm,
-            base_url=base_url,
             progress=lambda done, _total: bar.update(task, completed=done),
         )
 
@@ -152,8 +124,12 @@ def eval_file(
     chroma_url: str = ChromaOption,
 ) -> None:
     """Grade every case of FILE and measure agreement with its human grades."""
-    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
-    result = _run(bot, file, llm, base_url)
+    bot = InterviewBot(
+        load_settings(
+            data_dir=data_dir, chroma_url=chroma_url, bank=bank, llm=llm, base_url=base_url
+        )
+    )
+    result = _run(bot, file)
     if report is not None:
         written = write_report(result, report)
         err_console.print("wrote " + ", ".join(str(p) for p in written))
@@ -181,9 +157,9 @@ def eval_all(
     data_dir: Path = DataDirOption,
 ) -> None:
     """Run the bundled eval sets (Mohler 2011, seed domain, adversarial) and print the table."""
-    bot = InterviewBot(load_settings(data_dir=data_dir))
-    folder = PROJECT_ROOT / "evals" / "datasets"
-    reports = [_run(bot, folder / name, llm, base_url) for name in DATASETS]
+    bot = InterviewBot(load_settings(data_dir=data_dir, llm=llm, base_url=base_url))
+    folder = bot.settings.datasets_dir
+    reports = [_run(bot, folder / name) for name in DATASETS]
     if as_json:
         print_json([{k: v for k, v in r.as_json().items() if k != "cases"} for r in reports])
         return

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import get_args
 
 import typer
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from interview_bot.bot import InterviewBot
@@ -20,12 +18,15 @@ from interview_bot.cli.app import (
     console,
     friendly_errors,
 )
-from interview_bot.grade import Grade
-from interview_bot.intents import parse_command, parse_own_question
-from interview_bot.progress import ProgressStore
-from interview_bot.session import InterviewSession, warm_up
+from interview_bot.cli.render import turn_parts
+from interview_bot.grading.choice import GraderChoice
+from interview_bot.knowledge.models import Difficulty
+from interview_bot.practice.intents import parse_command, parse_own_question
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.session import InterviewSession
+from interview_bot.practice.turns import SessionConfig, Turn
+from interview_bot.practice.view import command_words
 from interview_bot.settings import load_settings
-from interview_bot.turns import Prompt, SessionConfig, Summary, Turn
 
 LlmOption = typer.Option(
     None,
@@ -34,10 +35,10 @@ LlmOption = typer.Option(
 )
 BaseUrlOption = typer.Option(None, "--base-url", help="Base URL of the LLM server.")
 TopicOption = typer.Option(None, "--topic", help="Practise this topic (repeatable).")
-LEVELS = ("basic", "intermediate", "advanced")
+LEVELS: tuple[str, ...] = get_args(Difficulty)
 COMMAND_HELP = (
-    "Answer, then finish with an empty line. Commands: hint, skip, show answer, "
-    "repeat, end; or ask your own: 'ask me about RoPE', 'what is a KV cache?'. "
+    f"Answer, then finish with an empty line. Commands: {command_words()}; "
+    "or ask your own: 'ask me about RoPE', 'what is a KV cache?'. "
     "Ctrl+D pauses (resume with --resume)."
 )
 
@@ -73,74 +74,9 @@ def serve(
     )
 
 
-def print_prompt(prompt: Prompt) -> None:
-    if prompt.followup:
-        title = f"Follow-up on question {prompt.number} · {prompt.topic}"
-    else:
-        level = f" · {prompt.difficulty}" if prompt.difficulty else ""
-        title = f"Question {prompt.number} of {prompt.total} · {prompt.topic}{level}"
-    body = Markdown(prompt.text)
-    subtitle = None if prompt.followup else Text(f"why: {prompt.reason}")
-    console.print(Panel(body, title=Text(title), subtitle=subtitle, border_style="cyan"))
-
-
-def print_grade(grade: Grade) -> None:
-    head = (
-        f"Score {grade.score:g}/{grade.max_score:g} ({grade.fraction:.0%})"
-        if grade.graded
-        else "Not scored"
-    )
-    console.print(
-        Text(f"{head}  · graded by {grade.grader} in {grade.elapsed_ms:.0f} ms", style="bold")
-    )
-    if grade.fallback_reason:
-        console.print(
-            Text(
-                f"⚠ The LLM grader failed, the offline grader scored this: {grade.fallback_reason}",
-                style="yellow",
-            )
-        )
-    if grade.graded and grade.criteria:
-        table = Table("criterion", "score", "weight", "why")
-        for c in grade.criteria:
-            table.add_row(c.name, f"{c.score:g}/{c.max_score:g}", f"{c.weight:g}", c.rationale)
-        console.print(table)
-    for point in grade.key_points:
-        mark, style = ("✓", "green") if point.covered else ("✗", "red")
-        console.print(Text(f"  {mark} ", style=style) + Text(point.text))
-    if grade.feedback:
-        console.print(Text(grade.feedback))
-    if grade.reference:
-        console.print(
-            Panel(Markdown(grade.reference), title="Reference answer", border_style="dim")
-        )
-
-
-def print_summary(summary: Summary) -> None:
-    mean = "-" if summary.mean_fraction is None else f"{summary.mean_fraction:.0%}"
-    console.print(
-        Text(f"Answered {summary.answered}, skipped {summary.skipped}, mean {mean}", style="bold")
-    )
-    table = Table("topic", "answers", "mean score")
-    for t in summary.topics:
-        table.add_row(t.topic, str(t.attempts), f"{t.mean_fraction:.0%}")
-    console.print(table)
-    for title, items in (("Strongest", summary.strongest), ("Weakest", summary.weakest)):
-        for q in items:
-            console.print(Text(f"{title}: {q.fraction:.0%} · {q.question}"))
-
-
 def print_turn(turn: Turn) -> None:
-    if turn.grade is not None:
-        print_grade(turn.grade)
-    if turn.notice:
-        console.print(Text(turn.notice, style="italic"))
-    if turn.reference:
-        console.print(Panel(Markdown(turn.reference), title="Reference answer"))
-    if turn.summary is not None:
-        print_summary(turn.summary)
-    if turn.prompt is not None:
-        print_prompt(turn.prompt)
+    for part in turn_parts(turn):
+        console.print(part)
 
 
 def read_answer() -> str | None:
@@ -183,9 +119,11 @@ def practice(
     )
     bot = InterviewBot(settings)
     bot.ensure_bank()
-    threading.Thread(target=warm_up, args=(bot,), name="warm-up", daemon=True).start()
+    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     progress = ProgressStore(settings.progress_path)
-    session = InterviewSession.resume(bot, progress, settings.bank) if resume else None
+    # Flags given now win over the grader an interview was started with.
+    grader = GraderChoice(spec=settings.llm, base_url=settings.base_url) if llm else None
+    session = InterviewSession.resume(bot, progress, settings.bank, grader) if resume else None
     if session is not None:
         console.print(Text(f"Resuming interview {session.id}.", style="bold"))
         turn = session.opening()
@@ -199,7 +137,7 @@ def practice(
             llm=settings.llm,
             base_url=settings.base_url,
         )
-        session, turn = InterviewSession.start(bot, progress, config)
+        session, turn = InterviewSession.start(bot, progress, config, grader)
     console.print(Text(COMMAND_HELP, style="dim"))
     print_turn(turn)
     while not session.ended:

@@ -11,26 +11,28 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import gradio as gr
 
 from interview_bot.errors import InterviewBotError
-from interview_bot.progress import ProgressStore
+from interview_bot.grading.choice import OFFLINE, GraderChoice
+from interview_bot.knowledge.models import Difficulty
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.view import command_words
 from interview_bot.settings import Settings
 from interview_bot.web.banks import BankHandlers, default_name
-from interview_bot.web.grader import OFFLINE, UserState, check_grader, save_grader
 from interview_bot.web.interview import ADAPTIVE, ANY, FIXED, ChatOutputs, InterviewHandlers
 from interview_bot.web.progress_tab import MASTERY_COLUMNS, ProgressHandlers
 from interview_bot.web.render import status_text
+from interview_bot.web.state import UserState, check_grader, save_grader
 
 PROGRESS = gr.Progress()  # Gradio finds progress bars by this default value
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 BANK_TYPES = [".md", ".markdown", ".txt", ".json", ".jsonl", ".csv", ".yaml", ".yml"]
 ANSWER_HELP = (
-    "Type your answer (Markdown and code blocks welcome), or a command: hint, skip, "
-    "show answer, repeat, end - or ask your own: “ask me about RoPE”, "
-    "“what is a KV cache?”"
+    f"Type your answer (Markdown and code blocks welcome), or a command: {command_words()} "
+    "- or ask your own: “ask me about RoPE”, “what is a KV cache?”"
 )
 
 
@@ -63,7 +65,9 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
     chat_h = InterviewHandlers(bot, settings, progress)
     bank_h = BankHandlers(bot, settings)
     prog_h = ProgressHandlers(bot, progress)
-    initial = UserState(bank=settings.bank, llm=settings.llm, base_url=settings.base_url)
+    initial = UserState(
+        bank=settings.bank, grader=GraderChoice(spec=settings.llm, base_url=settings.base_url)
+    )
 
     with gr.Blocks(title="interview-bot", analytics_enabled=False) as demo:
         user = gr.State(initial)
@@ -78,7 +82,7 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                     scale=3,
                 )
                 difficulty = gr.Dropdown(
-                    [ANY, "basic", "intermediate", "advanced"],
+                    [ANY, *get_args(Difficulty)],
                     value=ANY,
                     label="Difficulty",
                     elem_id="difficulty",
@@ -166,16 +170,16 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 [OFFLINE, "LLM"],
                 label="Grader",
                 elem_id="grader-mode",
-                value=OFFLINE if initial.llm == OFFLINE else "LLM",
+                value=OFFLINE if initial.grader.offline else "LLM",
             )
             spec = gr.Textbox(
                 label="LLM spec",
-                value="" if initial.llm == OFFLINE else initial.llm,
+                value="" if initial.grader.offline else initial.grader.spec,
                 placeholder="openai:gpt-4o-mini · ollama:llama3 · llamacpp:/path/model.gguf",
             )
             base_url = gr.Textbox(
                 label="Base URL",
-                value=initial.base_url or "",
+                value=initial.grader.base_url or "",
                 placeholder="http://127.0.0.1:8080/v1",
             )
             api_key = gr.Textbox(

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from interview_bot.bank import parse_files
 from interview_bot.errors import BankError, BankErrors, InterviewBotError
+from interview_bot.knowledge.bank import parse_files
 from interview_bot.settings import Settings
-from interview_bot.web.grader import UserState
 from interview_bot.web.render import escape_text
+from interview_bot.web.state import UserState
 
 BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 Progress = Callable[..., Any]

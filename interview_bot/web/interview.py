@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 
 from interview_bot.errors import InterviewBotError
-from interview_bot.progress import ProgressStore
-from interview_bot.scheduler import topic_of
-from interview_bot.session import Bot, InterviewSession
+from interview_bot.practice.intents import COMMANDS
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.scheduler import topic_of
+from interview_bot.practice.session import Bot, InterviewSession
+from interview_bot.practice.turns import SessionConfig, Summary, Turn
 from interview_bot.settings import Settings
-from interview_bot.turns import SessionConfig, Summary, Turn
-from interview_bot.web.grader import UserState, scrub
 from interview_bot.web.render import (
     Message,
     error_message,
@@ -28,16 +28,11 @@ from interview_bot.web.render import (
     turn_messages,
     user_message,
 )
+from interview_bot.web.state import UserState
 
 ANY = "any"
 FIXED, ADAPTIVE = "Fixed length", "Adaptive (spaced repetition)"
-COMMAND_WORDS = {
-    "hint": "hint",
-    "skip": "skip",
-    "show_answer": "show answer",
-    "repeat": "repeat",
-    "end": "end",
-}
+COMMAND_WORDS = {name: aliases[0] for name, aliases in COMMANDS.items()}
 # history, user state, status line, summary Markdown, summary chart, summary visible, textbox
 ChatOutputs = tuple[list[Message], UserState, str, str, pd.DataFrame, Any, Any]
 
@@ -91,7 +86,7 @@ class InterviewHandlers:
     def _failed(
         self, history: list[Message], user: UserState, error: InterviewBotError
     ) -> ChatOutputs:
-        message = error_message(InterviewBotError(scrub(str(error), user)))
+        message = error_message(InterviewBotError(user.grader.scrub(str(error))))
         return self._outputs([*history, message], user, None)
 
     def start(
@@ -110,12 +105,12 @@ class InterviewHandlers:
             difficulty=None if difficulty in (ANY, "", None) else difficulty,  # type: ignore[arg-type]
             length=int(length),
             adaptive=mode == ADAPTIVE,
-            llm=user.llm,
-            base_url=user.base_url,
+            llm=user.grader.spec,
+            base_url=user.grader.base_url,
         )
         try:
             session, turn = InterviewSession.start(
-                self.bot, self.progress, config, api_key=user.grading_key()
+                self.bot, self.progress, config, grader=user.grader
             )
         except InterviewBotError as exc:
             return self._failed(list(history or []), user, exc)
@@ -159,7 +154,7 @@ class InterviewHandlers:
         try:
             with self._locks[user.session_id]:
                 session = InterviewSession(
-                    self.bot, self.progress, user.session_id, api_key=user.grading_key()
+                    self.bot, self.progress, user.session_id, grader=user.grader
                 )
                 if session.ended:
                     return self._outputs([*history, user_message(text), start], user, None)

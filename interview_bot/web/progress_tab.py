@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from interview_bot.progress import ProgressStore
-from interview_bot.progress_stats import export_json, export_markdown, score_over_time, topic_stats
-from interview_bot.scheduler import Repetition, topic_of
-from interview_bot.session import Bot
-from interview_bot.web.grader import UserState
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.scheduler import Repetition, topic_of
+from interview_bot.practice.session import Bot
+from interview_bot.practice.stats import export_json, export_markdown, score_over_time, topic_stats
+from interview_bot.web.state import UserState
 
 MASTERY_COLUMNS = ["topic", "answers", "mean score %", "last practised", "due now"]
 

@@ -10,8 +10,15 @@ from __future__ import annotations
 import html
 import re
 
-from interview_bot.grade import Grade
-from interview_bot.turns import Prompt, Summary, Turn
+from interview_bot.grading.result import Grade
+from interview_bot.practice.turns import Prompt, Summary, Turn
+from interview_bot.practice.view import (
+    card_view,
+    percent,
+    prompt_view,
+    status_line,
+    summary_view,
+)
 
 # fenced blocks (``` or ~~~) and inline code spans: Markdown shows their content literally
 _CODE = re.compile(
@@ -37,44 +44,30 @@ def _inline(text: str) -> str:
     return escape_text(" ".join(text.split())).replace("|", "\\|")
 
 
-def percent(fraction: float | None) -> str:
-    return "-" if fraction is None else f"{fraction:.0%}"
-
-
 def grade_card(grade: Grade) -> str:
     """Score, criteria table, key points ✓/✗, feedback, and the reference in a <details>."""
-    lines: list[str] = []
-    if grade.graded:
-        lines.append(
-            f"### Score: {grade.score:g} / {grade.max_score:g} ({percent(grade.fraction)})"
-        )
-    else:
-        lines.append("### Not scored")
-    lines.append(f"*graded by {_inline(grade.grader)} in {grade.elapsed_ms:.0f} ms*")
-    if grade.fallback_reason:
-        lines += [
-            "",
-            f"> ⚠️ **The LLM grader failed, so the offline grader scored this "
-            f"answer:** {_inline(grade.fallback_reason)}",
-        ]
-    if grade.graded and grade.criteria:
+    card = card_view(grade)
+    lines = [f"### {card.headline}", f"*{_inline(card.byline)}*"]
+    lines += [f"\n> ⚠️ **{_inline(w)}**" for w in card.warnings]
+    if card.criteria:
         lines += ["", "| criterion | score | weight | why |", "|---|---|---|---|"]
         lines += [
-            f"| {_inline(c.name)} | {c.score:g}/{c.max_score:g} | {c.weight:g} | "
-            f"{_inline(c.rationale)} |"
-            for c in grade.criteria
+            f"| {_inline(c.name)} | {c.score} | {c.weight} | {_inline(c.why)} |"
+            for c in card.criteria
         ]
-    if grade.key_points:
-        lines += ["", f"**Key points** ({len(grade.covered)}/{len(grade.key_points)} covered)", ""]
+    if card.points:
+        lines += ["", f"**{card.points_title}**", ""]
         lines += [
             f"- {'✓' if k.covered else '✗'} {_inline(k.text)}"
             + (" *(covered)*" if k.covered else " *(missed)*")
-            for k in grade.key_points
+            for k in card.points
         ]
-    if grade.feedback:
-        lines += ["", "**Feedback:** " + escape_text(grade.feedback)]
-    if grade.reference:
-        lines += ["", reference_block(grade.reference, "Reference answer")]
+    if card.feedback:
+        lines += ["", "**Feedback:** " + escape_text(card.feedback)]
+    if card.model_answer:
+        lines += ["", reference_block(card.model_answer, "The grader's model answer")]
+    if card.reference:
+        lines += ["", reference_block(card.reference, "Reference answer")]
     return "\n".join(lines)
 
 
@@ -88,44 +81,25 @@ def reference_block(reference: str, title: str, open_: bool = False) -> str:
 
 def prompt_text(prompt: Prompt) -> str:
     """The question as the interviewer asks it, with its number, topic and why it was chosen."""
-    if prompt.followup:
-        head = f"**Follow-up on question {prompt.number}** · {_inline(prompt.topic)}"
-    else:
-        level = f" · {prompt.difficulty}" if prompt.difficulty else ""
-        head = f"**Question {prompt.number} of {prompt.total}** · {_inline(prompt.topic)}{level}"
-    why = "" if prompt.followup else f"\n\n*Why this question: {_inline(prompt.reason)}*"
-    return f"{head}\n\n{escape_text(prompt.text)}{why}"
+    view = prompt_view(prompt)
+    why = f"\n\n*Why this question: {_inline(view.why)}*" if view.why else ""
+    return f"**{_inline(view.title)}**\n\n{escape_text(view.text)}{why}"
 
 
 def status_text(prompt: Prompt | None) -> str:
-    if prompt is None:
-        return "No interview running. Choose topics and press **Start**."
-    topic = _inline(prompt.topic)
-    if prompt.followup:
-        return f"**Follow-up on question {prompt.number}** · {topic} · on a missed key point"
-    return (
-        f"**Question {prompt.number} of {prompt.total}** · {topic} · chosen because: "
-        f"{_inline(prompt.reason)}"
-    )
+    return _inline(status_line(prompt))
 
 
 def summary_text(summary: Summary) -> str:
-    lines = [
-        f"### Interview summary (session {summary.session_id})",
-        "",
-        f"Answered {summary.answered}, skipped {summary.skipped}, mean score "
-        f"{percent(summary.mean_fraction)}.",
-    ]
-    if summary.topics:
+    view = summary_view(summary)
+    lines = [f"### {_inline(view.title)}", "", _inline(view.headline)]
+    if view.topics:
         lines += ["", "| topic | answers | mean score |", "|---|---|---|"]
-        lines += [
-            f"| {_inline(t.topic)} | {t.attempts} | {percent(t.mean_fraction)} |"
-            for t in summary.topics
-        ]
-    for title, items in (("Strongest", summary.strongest), ("Weakest", summary.weakest)):
+        lines += [f"| {_inline(t)} | {n} | {mean} |" for t, n, mean in view.topics]
+    for title, items in (("Strongest", view.strongest), ("Weakest", view.weakest)):
         if items:
             lines += ["", f"**{title}:**", ""]
-            lines += [f"- {percent(q.fraction)} · {_inline(q.question)}" for q in items]
+            lines += [f"- {_inline(item)}" for item in items]
     return "\n".join(lines)
 
 

@@ -1,0 +1,347 @@
+"""Grade an answer with an LLM judge on the rubric, falling back to the offline grader visibly.
+
+The LLM picks a level per rubric criterion through function calling; the overall score is
+computed from those levels by :meth:`Rubric.overall`, never read from model text. Every
+piece of bank or candidate text goes into the prompt between tags carrying a random
+per-call nonce, with look-alike tags inside it defused.
+
+Injection guard: when the answer contains text addressed to the grader (see
+:data:`INJECTION_MARKERS`) and the LLM scores it more than :data:`GUARD_MARGIN` of the scale
+above the offline grader, the grade keeps the offline score and its feedback says why.
+"""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from string import Template
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+
+from interview_bot.errors import LLMError, RubricError
+from interview_bot.grading.choice import redact
+from interview_bot.grading.llm.cache import GradeCache, cache_key
+from interview_bot.grading.llm.connection import check_connection
+from interview_bot.grading.llm.failures import Failure, InvalidReply, classify
+from interview_bot.grading.llm.registry import endpoint, make_chat_model, parse_spec
+from interview_bot.grading.llm.untrusted import INJECTION_MARKERS, has_injection_markers, neutralise
+from interview_bot.grading.llm.verdict import LLMVerdict, summarise, verdict_model, why_unparsed
+from interview_bot.grading.result import (
+    CriterionScore,
+    Grade,
+    Grader,
+    GradingTarget,
+    KeyPointResult,
+)
+from interview_bot.grading.rubric import Rubric, load_prompt, load_rubric
+from interview_bot.settings import Settings
+
+__all__ = [
+    "GUARD_MARGIN",
+    "INJECTION_MARKERS",
+    "GradeCache",
+    "LLMGrader",
+    "LLMVerdict",
+    "check_connection",
+    "has_injection_markers",
+    "neutralise",
+    "verdict_model",
+]
+
+SYSTEM_PROMPT = "grade_system"
+USER_PROMPT = "grade_user"
+MAX_TOKENS = 1024
+GUARD_MARGIN = 0.2
+
+
+class _GaveUp(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LLMGrader:
+    """A :class:`Grader` that asks an LLM, with the offline grader as evidence and fallback."""
+
+    def __init__(
+        self,
+        spec: str,
+        settings: Settings,
+        fallback: Grader,
+        evidence: Callable[[GradingTarget, str], Grade] | None = None,
+        rubric: Rubric | None = None,
+        cache: GradeCache | None = None,
+        *,
+        chat_model: BaseChatModel | None = None,
+        max_tokens: int = MAX_TOKENS,
+        backoff_s: float = 0.5,
+    ) -> None:
+        parse_spec(spec)
+        self.spec = spec
+        self.name = f"llm:{spec}"
+        self.settings = settings
+        self.fallback = fallback
+        self.evidence = evidence
+        self.rubric = rubric or load_rubric(settings.prompts_dir)
+        self.cache = cache
+        self.max_tokens = max_tokens
+        self.backoff_s = backoff_s
+        self.where = endpoint(spec, settings)
+        self.system_template = self._template(SYSTEM_PROMPT, required=("nonce", "rubric"))
+        self.user_template = self._template(USER_PROMPT, required=("nonce", "answer"))
+        self.verdict_model = verdict_model(self.rubric)
+        self._rubric_text = self.rubric.render()
+        self._chat_model = chat_model
+        self._structured: Runnable[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _template(self, name: str, required: tuple[str, ...]) -> Template:
+        template = Template(load_prompt(self.settings.prompts_dir, name))
+        path = self.settings.prompts_dir / f"{name}.md"
+        if not template.is_valid():
+            raise RubricError(f"{path}: invalid $placeholder (write $$ for a literal $)")
+        names = set(template.get_identifiers())
+        missing = [n for n in required if n not in names]
+        if missing:
+            raise RubricError(f"{path}: missing placeholder {', '.join('$' + n for n in missing)}")
+        known = {
+            "nonce",
+            "rubric",
+            "levels",
+            "max_score",
+            "criteria",
+            "question",
+            "reference",
+            "key_points",
+            "evidence",
+            "answer",
+        }
+        unknown = sorted(names - known)
+        if unknown:
+            raise RubricError(
+                f"{path}: unknown placeholder ${unknown[0]}; known: "
+                + ", ".join("$" + k for k in sorted(known))
+            )
+        return template
+
+    # -- prompt -------------------------------------------------------------------------
+
+    def build_messages(
+        self, target: GradingTarget, answer: str, offline: Grade | None = None, nonce: str = ""
+    ) -> list[BaseMessage]:
+        """System and user messages for one grading call, data fenced by a fresh nonce."""
+        nonce = nonce or secrets.token_hex(8)
+        points = "\n".join(f"{i}. {p}" for i, p in enumerate(target.key_points, 1))
+        values = {
+            "nonce": nonce,
+            "rubric": self._rubric_text,
+            "levels": str(self.rubric.levels),
+            "max_score": f"{self.rubric.max_score:g}",
+            "criteria": ", ".join(self.rubric.names),
+            "question": neutralise(target.question),
+            "reference": neutralise(_references(target)),
+            "key_points": neutralise(points or "(no key points given)"),
+            "evidence": neutralise(self._evidence_text(target, offline)),
+            "answer": neutralise(answer),
+        }
+        return [
+            SystemMessage(self.system_template.substitute(values)),
+            HumanMessage(self.user_template.substitute(values)),
+        ]
+
+    @staticmethod
+    def _evidence_text(target: GradingTarget, offline: Grade | None) -> str:
+        if offline is None or not offline.key_points:
+            return "(no offline evidence)"
+        lines = []
+        for i, kp in enumerate(_align(target.key_points, offline.key_points), 1):
+            if kp is None:
+                lines.append(f"{i}. no offline evidence")
+                continue
+            sim = f", similarity {kp.similarity:.2f}" if kp.similarity is not None else ""
+            seen = "looks covered" if kp.covered else "looks missed"
+            quote = f'; closest answer text: "{kp.evidence}"' if kp.evidence else ""
+            lines.append(f"{i}. {seen}{sim}{quote}")
+        return "\n".join(lines)
+
+    # -- grading ------------------------------------------------------------------------
+
+    def cache_key(self, target: GradingTarget, answer: str) -> str:
+        prompts = self.system_template.template + "\x1f" + self.user_template.template
+        return cache_key(
+            target.question,
+            _references(target),
+            answer,
+            self.spec,
+            self.where,
+            self.rubric.version,
+            "\n".join(target.key_points),
+            prompts,
+        )
+
+    def grade(self, target: GradingTarget, answer: str) -> Grade:
+        start = time.perf_counter()
+        key = self.cache_key(target, answer)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        offline = (self.evidence or self.fallback.grade)(target, answer)
+        if not target.key_points and offline.key_points:
+            # The offline grader derived key points from the reference: grade against those.
+            target = target.model_copy(update={"key_points": [k.text for k in offline.key_points]})
+        messages = self.build_messages(target, answer, offline)
+        try:
+            verdict = self._ask(messages, target)
+        except _GaveUp as gave_up:
+            base = offline if self.evidence is None else self.fallback.grade(target, answer)
+            return base.model_copy(
+                update={
+                    "fallback_reason": gave_up.reason,
+                    "elapsed_ms": (time.perf_counter() - start) * 1000,
+                }
+            )
+        grade = self._to_grade(target, answer, verdict, offline)
+        grade.elapsed_ms = (time.perf_counter() - start) * 1000
+        if self.cache is not None:
+            self.cache.put(key, grade)
+        return grade
+
+    def _structured_model(self) -> Runnable[Any, Any]:
+        with self._lock:
+            if self._structured is None:
+                model = self._chat_model or make_chat_model(
+                    self.spec, self.settings, max_tokens=self.max_tokens
+                )
+                kwargs: dict[str, Any] = {"include_raw": True}
+                if "method" in inspect.signature(model.with_structured_output).parameters:
+                    kwargs["method"] = "function_calling"
+                self._structured = model.with_structured_output(self.verdict_model, **kwargs)
+            return self._structured
+
+    def _ask(self, messages: list[BaseMessage], target: GradingTarget) -> LLMVerdict:
+        attempts = max(self.settings.llm_retries, 0) + 1
+        try:
+            runnable = self._structured_model()
+        except LLMError as exc:
+            raise _GaveUp(redact(f"{exc}; graded offline", self.settings.api_key)) from exc
+        failure: Failure | None = None
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(self.backoff_s * 2 ** (attempt - 1), 4.0))
+            try:
+                return self._check(runnable.invoke(messages), target)
+            except Exception as exc:
+                failure = classify(exc)
+                if failure is None:
+                    raise
+                if not failure.transient:
+                    break
+        assert failure is not None
+        tries = f" after {attempt + 1} attempts" if attempt else ""
+        reason = f"{failure.describe(self.spec, self.where)}{tries}; graded offline"
+        raise _GaveUp(redact(reason, self.settings.api_key))
+
+    def _check(self, output: Any, target: GradingTarget) -> LLMVerdict:
+        if isinstance(output, dict):
+            if output.get("parsing_error") is not None:
+                raise InvalidReply(f"reply did not validate: {summarise(output['parsing_error'])}")
+            parsed = output.get("parsed")
+            if parsed is None:
+                raise InvalidReply(why_unparsed(output.get("raw")))
+            output = parsed
+        if not isinstance(output, LLMVerdict):
+            output = self.verdict_model.model_validate(output)
+        numbers = set(getattr(output, "key_points_covered", [])) | set(
+            getattr(output, "key_points_missed", [])
+        )
+        bad = sorted(n for n in numbers if not 1 <= n <= len(target.key_points))
+        if bad:
+            raise InvalidReply(
+                f"key point {bad[0]} does not exist (there are {len(target.key_points)})"
+            )
+        return output
+
+    def _to_grade(
+        self, target: GradingTarget, answer: str, verdict: LLMVerdict, offline: Grade
+    ) -> Grade:
+        rubric = self.rubric
+        levels = verdict.criterion_levels(rubric)
+        rationales = verdict.criterion_rationales(rubric)
+        criteria = [
+            CriterionScore(
+                name=c.name,
+                score=levels[c.name],
+                max_score=rubric.levels,
+                weight=c.weight,
+                rationale=rationales[c.name],
+            )
+            for c in rubric.criteria
+        ]
+        covered = set(getattr(verdict, "key_points_covered", []))
+        key_points = []
+        for i, (text, kp) in enumerate(
+            zip(target.key_points, _align(target.key_points, offline.key_points), strict=True), 1
+        ):
+            key_points.append(
+                KeyPointResult(
+                    text=text,
+                    covered=i in covered,
+                    similarity=kp.similarity if kp else None,
+                    evidence=kp.evidence if kp else None,
+                )
+            )
+        score = rubric.overall({k: float(v) for k, v in levels.items()})
+        feedback = str(getattr(verdict, "feedback", "")).strip()
+        offline_score = offline.fraction * rubric.max_score
+        if (
+            has_injection_markers(answer)
+            and score - offline_score > GUARD_MARGIN * rubric.max_score
+        ):
+            feedback = (
+                f"Note: the answer contains text addressed to the grader; the LLM's score "
+                f"{score:.2f} was replaced by the offline score {offline_score:.2f}.\n\n{feedback}"
+            )
+            score = round(offline_score, 4)
+        return Grade(
+            question=target.question,
+            answer=answer,
+            score=score,
+            max_score=rubric.max_score,
+            criteria=criteria,
+            key_points=key_points,
+            feedback=feedback,
+            reference=target.reference,
+            reference_origin=target.reference_origin,
+            question_id=target.question_id,
+            model_answer=str(getattr(verdict, "model_answer", "")).strip() or None,
+            grader=self.name,
+            rubric_version=rubric.version,
+        )
+
+
+def _references(target: GradingTarget) -> str:
+    """The reference answer, plus the other accepted answers of a merged question."""
+    refs = [r for r in [target.reference, *target.references] if r and r.strip()]
+    refs = list(dict.fromkeys(r.strip() for r in refs))
+    if not refs:
+        return "(no reference answer: grade against what an expert interviewer would expect)"
+    if len(refs) == 1:
+        return refs[0]
+    return "\n\n".join(f"Accepted answer {i}:\n{r}" for i, r in enumerate(refs, 1))
+
+
+def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:
+    """The offline result for each key point: matched by text, else by position."""
+    by_text = {k.text.strip(): k for k in found}
+    if all(p.strip() in by_text for p in points):
+        return [by_text[p.strip()] for p in points]
+    if len(found) == len(points):
+        return list(found)
+    return [by_text.get(p.strip()) for p in points]

@@ -1,0 +1,419 @@
+"""The Chroma store of built banks, through langchain-chroma.
+
+Each build of a bank goes into a fresh collection; only when it is complete does the
+bank's entry in a small registry collection point at it (build, then swap), so a failed
+ingest leaves the previous store fully usable. The registry entry holds the manifest: file
+hashes, merge decisions and the fingerprint that makes re-ingesting unchanged files free.
+Works the same on an embedded store (a folder) and on a Chroma server (``chroma_url``).
+
+Faults are met, not crashed into: a server connection that drops is retried once with a
+fresh client (then a clear StoreError), and an embedded store folder that was deleted or is
+no longer a database is moved aside and started afresh, saying so in :attr:`BankStore.notice`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlparse
+
+import chromadb
+import httpx
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import InternalError
+from langchain_chroma import Chroma
+from pydantic import BaseModel
+
+from interview_bot.errors import StoreError
+from interview_bot.knowledge.bank import Bank, OnProgress, bank_files, build_bank, display_path
+from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
+from interview_bot.knowledge.models import CanonicalQuestion, FileStats, MergeDecision, SearchHit
+from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES
+from interview_bot.settings import Settings
+
+BUILD_VERSION = "1"  # bump when parsing or merging changes what a build produces
+REGISTRY = "interview_bot_registry"
+_ADD_BATCH = 256
+# SQLite's "not a database" (26) and "malformed" (11), or a database without Chroma's tables.
+_CORRUPT = re.compile(r"file is not a database|malformed|no such table|code: (?:11|26)\b")
+logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class Manifest(BaseModel):
+    """What a bank's current collection was built from."""
+
+    bank: str
+    collection: str
+    fingerprint: str
+    built_at: float
+    files: list[FileStats]
+    merges: list[MergeDecision]
+    questions: int
+    needing_reference: list[str]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    bank: str
+    unchanged: bool
+    questions: int
+    embedded_texts: int
+    seconds: float
+    manifest: Manifest
+
+
+def unreachable(url: str) -> StoreError:
+    return StoreError(
+        f"No Chroma server reachable at {url} - start it with `chroma run` or unset --chroma-url"
+    )
+
+
+def make_client(settings: Settings) -> Any:
+    """An embedded client on DATA_DIR/store, or an HTTP client when chroma_url is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise StoreError(
+                f"chroma_url must look like http://HOST:PORT, got {settings.chroma_url!r}"
+            )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
+            raise unreachable(settings.chroma_url) from exc
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+
+
+def _forget_embedded(path: str) -> None:
+    """Drop chromadb's process-wide system for ``path``, so the next client opens it afresh.
+
+    chromadb keeps one system per folder for the whole process, even one that failed to
+    start on a corrupt file; without this a fresh client would get the broken one back.
+    """
+    system = SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()
+
+
+def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a store operation; after a dropped connection or a lost store, retry it once."""
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store: BankStore = args[0]  # type: ignore[assignment]
+        if getattr(store._guard, "active", False):  # an inner call: the outer one retries
+            return method(*args, **kwargs)
+        store._guard.active = True
+        try:
+            store._check_folder()
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                if not store._recover(exc):
+                    raise
+            try:
+                return method(*args, **kwargs)
+            except Exception as exc:
+                if not store._is_fault(exc):
+                    raise
+                if store.settings.chroma_url:
+                    raise unreachable(store.settings.chroma_url) from exc
+                raise StoreError(
+                    f"The Chroma store at {store.settings.store_dir} cannot be read "
+                    f"({exc}) - move that folder away and run again"
+                ) from exc
+        finally:
+            store._guard.active = False
+
+    return run
+
+
+def fingerprint(paths: list[Path], max_bytes: int) -> str:
+    digest = hashlib.sha256(f"build {BUILD_VERSION}\n".encode())
+    for path in paths:
+        try:
+            data = path.read_bytes()[: max_bytes + 1]
+        except OSError:
+            data = b""
+        digest.update(f"{display_path(path)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+class BankStore:
+    """Ingest banks into Chroma and read them back: questions by id, and similarity search."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._lc_embedder = LangChainEmbedder(embedder)
+        self._client: Any = None
+        self._lock = threading.RLock()
+        # bank -> (collection the questions were read from, questions by id)
+        self._questions: dict[str, tuple[str, dict[str, CanonicalQuestion]]] = {}
+        self._guard = threading.local()
+        self._lost: str | None = None  # what happened to a store that had to be started afresh
+        self._rebuild_pending = False
+        self.notice: str | None = None  # the latest recovery, said in words for the user
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = make_client(self.settings)
+            return self._client
+
+    def _check_folder(self) -> None:
+        """Notice an embedded store whose folder was deleted under a running process."""
+        with self._lock:
+            if (
+                self._client is not None
+                and not self.settings.chroma_url
+                and not (self.settings.store_dir / "chroma.sqlite3").exists()
+            ):
+                self._start_afresh(f"The Chroma store at {self.settings.store_dir} was deleted")
+
+    def _is_fault(self, exc: Exception) -> bool:
+        """A dropped server connection, or an embedded store that is no longer a database."""
+        if self.settings.chroma_url:
+            return isinstance(exc, httpx.TransportError | ConnectionError)
+        return isinstance(exc, InternalError) and _CORRUPT.search(str(exc)) is not None
+
+    def _recover(self, exc: Exception) -> bool:
+        """Make the next attempt possible after ``exc``; False if ``exc`` is not a store fault."""
+        if not self._is_fault(exc):
+            return False
+        with self._lock:
+            if self.settings.chroma_url:
+                logger.warning(
+                    "Lost the Chroma server at %s (%s); reconnecting", self.settings.chroma_url, exc
+                )
+                client, self._client = self._client, None
+                with contextlib.suppress(Exception):
+                    client.close()
+                return True
+            store_dir = self.settings.store_dir
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            aside = store_dir.with_name(f"{store_dir.name}.corrupt-{stamp}")
+            _forget_embedded(str(store_dir))
+            with contextlib.suppress(OSError):
+                store_dir.rename(aside)
+            self._start_afresh(
+                f"The Chroma store at {store_dir} could not be read ({exc}); "
+                f"it was moved to {aside}"
+            )
+            return True
+
+    def _start_afresh(self, what: str) -> None:
+        _forget_embedded(str(self.settings.store_dir))
+        self._client = None
+        self._questions.clear()
+        self._lost = what
+        self._rebuild_pending = True
+        self.notice = f"{what}. Started an empty store."
+        logger.warning("%s", self.notice)
+
+    def _registry(self) -> Any:
+        return self.client.get_or_create_collection(REGISTRY, metadata={"hnsw:space": "cosine"})
+
+    def _vectorstore(self, collection: str) -> Chroma:
+        return Chroma(
+            collection_name=collection,
+            client=self.client,
+            embedding_function=self._lc_embedder,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
+
+    @_guarded
+    def manifest(self, bank: str) -> Manifest | None:
+        """The manifest of a bank's current build, or None if it was never ingested."""
+        found = self._manifest(bank)
+        if found is None and self._lost and bank != "default":
+            raise StoreError(
+                f"{self._lost}, and bank {bank!r} cannot be rebuilt from "
+                f"knowledge/ - re-ingest it with `interview-bot ingest --bank {bank} "
+                "FILES`"
+            )
+        return found
+
+    def _manifest(self, bank: str) -> Manifest | None:
+        found = self._registry().get(ids=[bank], include=["documents"])
+        if not found["ids"]:
+            return None
+        return Manifest.model_validate_json(found["documents"][0])
+
+    @_guarded
+    def banks(self) -> list[str]:
+        return sorted(self._registry().get(include=[])["ids"])
+
+    # -- ingest ---------------------------------------------------------------------------
+    @_guarded
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        bank: str = "default",
+        progress: OnProgress | None = None,
+        force: bool = False,
+    ) -> IngestReport:
+        """Build ``bank`` from ``paths`` and swap it in; unchanged files cost nothing."""
+        started = time.perf_counter()
+        encoded_before = self.embedder.encoded_texts
+        paths = list(paths)
+        files = bank_files(paths)
+        max_bytes = self.settings.max_upload_bytes or DEFAULT_MAX_BYTES
+        print_ = fingerprint(files, max_bytes)
+        current = self._manifest(bank)
+        if current is not None and current.fingerprint == print_ and not force:
+            return IngestReport(
+                bank, True, current.questions, 0, time.perf_counter() - started, current
+            )
+        built = build_bank(files, self.embedder, name=bank, max_bytes=max_bytes, progress=progress)
+        manifest = self._write(built, print_, progress)
+        if current is not None and current.collection != manifest.collection:
+            self._drop(current.collection)
+        if self._rebuild_pending:
+            self._rebuild_pending = False
+            sources = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
+            self.notice = f"{self._lost}. Bank {bank!r} was rebuilt from {sources}."
+            logger.warning("%s", self.notice)
+        return IngestReport(
+            bank,
+            False,
+            len(built.questions),
+            self.embedder.encoded_texts - encoded_before,
+            time.perf_counter() - started,
+            manifest,
+        )
+
+    def _drop(self, collection: str) -> None:
+        try:
+            self.client.delete_collection(collection)
+        except Exception:  # already gone: nothing to clean up
+            return
+
+    def _write(self, built: Bank, print_: str, progress: OnProgress | None) -> Manifest:
+        name = f"ib_{hashlib.sha256(built.name.encode()).hexdigest()[:8]}_{print_[:16]}"
+        self._drop(name)  # leftovers of an earlier build that failed half-way
+        texts, metadatas, ids = [], [], []
+        for q in built.questions:
+            record = q.model_dump_json()
+            for i, text in enumerate([q.question, *q.variants]):
+                texts.append(text)
+                ids.append(f"{q.id}:q{i}")
+                metadatas.append(
+                    {
+                        "kind": "question" if i == 0 else "variant",
+                        "qid": q.id,
+                        "topic": q.topic or "",
+                        "record": record if i == 0 else "",
+                    }
+                )
+            for i, ref in enumerate(q.references):
+                if ref.retrieved:
+                    continue
+                texts.append(ref.text)
+                ids.append(f"{q.id}:r{i}")
+                metadatas.append(
+                    {"kind": "reference", "qid": q.id, "topic": q.topic or "", "record": ""}
+                )
+        store = self._vectorstore(name)
+        for start in range(0, len(texts), _ADD_BATCH):
+            end = start + _ADD_BATCH
+            store.add_texts(texts[start:end], metadatas=metadatas[start:end], ids=ids[start:end])
+            if progress:
+                progress("stored", min(end, len(texts)), len(texts))
+        manifest = Manifest(
+            bank=built.name,
+            collection=name,
+            fingerprint=print_,
+            built_at=time.time(),
+            files=built.file_stats(),
+            merges=built.merges,
+            questions=len(built.questions),
+            needing_reference=[q.id for q in built.needing_reference],
+        )
+        anchor = [1.0] + [0.0] * (DIMENSIONS - 1)
+        self._registry().upsert(
+            ids=[built.name],
+            documents=[manifest.model_dump_json()],
+            embeddings=[anchor],
+            metadatas=[{"collection": name}],
+        )
+        with self._lock:
+            self._questions.pop(built.name, None)
+        return manifest
+
+    # -- reading --------------------------------------------------------------------------
+    def _current(self, bank: str) -> Manifest:
+        manifest = self.manifest(bank)
+        if manifest is None:
+            raise StoreError(
+                f"bank {bank!r} is not ingested yet - run `interview-bot ingest "
+                f"--bank {bank} FILES`"
+            )
+        return manifest
+
+    @_guarded
+    def questions(self, bank: str = "default") -> dict[str, CanonicalQuestion]:
+        """Every canonical question of a bank by id (read once, then kept in memory)."""
+        manifest = self._current(bank)
+        with self._lock:
+            cached = self._questions.get(bank)
+            if cached is not None and cached[0] == manifest.collection:
+                return cached[1]
+        found = self.client.get_collection(manifest.collection).get(
+            where={"kind": "question"}, include=["metadatas"]
+        )
+        records = [CanonicalQuestion.model_validate_json(m["record"]) for m in found["metadatas"]]
+        by_id = {q.id: q for q in sorted(records, key=lambda q: (q.topic or "", q.id))}
+        with self._lock:
+            self._questions[bank] = (manifest.collection, by_id)
+        return by_id
+
+    def get(self, question_id: str, bank: str = "default") -> CanonicalQuestion | None:
+        return self.questions(bank).get(question_id)
+
+    @_guarded
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        bank: str = "default",
+        kinds: tuple[str, ...] = ("question", "variant"),
+    ) -> list[SearchHit]:
+        """The canonical questions closest to ``query``, best first, one hit per question."""
+        manifest = self._current(bank)
+        questions = self.questions(bank)
+        vector = self.embedder.encode([query])[0].tolist()
+        where: dict[str, Any] = (
+            {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
+        )
+        found = self._vectorstore(
+            manifest.collection
+        ).similarity_search_by_vector_with_relevance_scores(vector, k=max(k * 4, 10), filter=where)
+        best: dict[str, float] = {}
+        for doc, distance in found:
+            qid = doc.metadata["qid"]
+            best[qid] = max(best.get(qid, -1.0), 1.0 - float(distance))
+        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
+        return [SearchHit(questions[qid], round(sim, 4)) for qid, sim in ranked if qid in questions]

@@ -1,0 +1,173 @@
+"""Which question comes next: FSRS spaced repetition, weak topics, then new questions.
+
+Each (bank, question) has one FSRS card, stored as JSON in the progress database together
+with the attempt that reviewed it. A grade's fraction becomes an FSRS rating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fsrs import Card, Rating
+from fsrs import Scheduler as FSRS
+
+from interview_bot.knowledge.models import CanonicalQuestion
+from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.stats import GENERAL, topic_stats
+
+# Below each fraction, the rating on its right; at or above the last one, Easy.
+RATING_STEPS: tuple[tuple[float, Rating], ...] = (
+    (0.4, Rating.Again),
+    (0.6, Rating.Hard),
+    (0.85, Rating.Good),
+)
+# A topic whose mean score is below this is practised before new material.
+WEAK_BELOW = 0.7
+
+
+def rating_for(fraction: float) -> Rating:
+    """The FSRS rating of a grade fraction (0..1); a skip is 0, so Again."""
+    for limit, rating in RATING_STEPS:
+        if fraction < limit:
+            return rating
+    return Rating.Easy
+
+
+def topic_of(question: CanonicalQuestion) -> str:
+    return question.topic or GENERAL
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A chosen question and why it was chosen ("due", "weak topic: X", "new", ...)."""
+
+    question: CanonicalQuestion
+    reason: str
+
+
+def filter_questions(
+    questions: Sequence[CanonicalQuestion],
+    topics: Collection[str] = (),
+    difficulty: str | None = None,
+) -> list[CanonicalQuestion]:
+    """Questions of the chosen topics (all when none) and difficulty (any when None)."""
+    return [
+        q
+        for q in questions
+        if (not topics or topic_of(q) in topics)
+        and (difficulty is None or q.difficulty == difficulty)
+    ]
+
+
+def _shuffle_key(seed: int, question_id: str) -> str:
+    return hashlib.sha256(f"{seed}:{question_id}".encode()).hexdigest()
+
+
+def interleave(questions: Sequence[CanonicalQuestion]) -> list[CanonicalQuestion]:
+    """Reorder so that no topic comes twice in a row where another topic is left."""
+    left = list(questions)
+    ordered: list[CanonicalQuestion] = []
+    while left:
+        last = topic_of(ordered[-1]) if ordered else None
+        counts: dict[str, int] = {}
+        for q in left:
+            counts[topic_of(q)] = counts.get(topic_of(q), 0) + 1
+        # take from the topic with most left (ties: first seen) that is not the last one
+        options = [t for t in counts if t != last] or list(counts)
+        topic = max(options, key=lambda t: counts[t])
+        index = next(i for i, q in enumerate(left) if topic_of(q) == topic)
+        ordered.append(left.pop(index))
+    return ordered
+
+
+def plan_fixed(
+    questions: Sequence[CanonicalQuestion],
+    *,
+    topics: Collection[str] = (),
+    difficulty: str | None = None,
+    length: int = 10,
+    seed: int = 0,
+) -> list[str]:
+    """Question ids of a fixed-length interview: filtered, shuffled by ``seed``, interleaved."""
+    pool = sorted(
+        filter_questions(questions, topics, difficulty), key=lambda q: _shuffle_key(seed, q.id)
+    )
+    return [q.id for q in interleave(pool[:length])]
+
+
+class Repetition:
+    """FSRS cards of one bank, read from and (through attempts) written to the progress DB."""
+
+    def __init__(self, progress: ProgressStore, bank: str, fsrs: FSRS | None = None) -> None:
+        self.progress = progress
+        self.bank = bank
+        self.fsrs = fsrs or FSRS(enable_fuzzing=False)
+
+    def cards(self) -> dict[str, Card]:
+        return {qid: Card.from_json(raw) for qid, raw in self.progress.cards(self.bank).items()}
+
+    def card(self, question_id: str) -> Card:
+        raw = self.progress.cards(self.bank).get(question_id)
+        if raw is not None:
+            return Card.from_json(raw)
+        return Card(card_id=int(_shuffle_key(0, f"{self.bank}/{question_id}")[:12], 16))
+
+    def review(self, question_id: str, fraction: float, now: datetime | None = None) -> str:
+        """The card JSON after a review with ``fraction``; the caller stores it with the attempt."""
+        card, _log = self.fsrs.review_card(
+            self.card(question_id), rating_for(fraction), review_datetime=now or datetime.now(UTC)
+        )
+        return card.to_json()
+
+    def next_question(
+        self,
+        questions: Sequence[CanonicalQuestion],
+        *,
+        asked: Collection[str] = (),
+        last_topic: str | None = None,
+        topics: Collection[str] = (),
+        difficulty: str | None = None,
+        seed: int = 0,
+        now: datetime | None = None,
+    ) -> Pick | None:
+        """Due cards first, then weak topics (lowest mean first), then new questions, then the
+        reviewed ones due soonest; within that order, avoid repeating ``last_topic``."""
+        now = now or datetime.now(UTC)
+        pool = [q for q in filter_questions(questions, topics, difficulty) if q.id not in asked]
+        if not pool:
+            return None
+        cards = self.cards()
+        tiers: list[list[Pick]] = []
+        due = sorted(
+            (q for q in pool if q.id in cards and cards[q.id].due <= now),
+            key=lambda q: cards[q.id].due,
+        )
+        tiers.append([Pick(q, "due for review") for q in due])
+        stats = topic_stats(self.progress, bank=self.bank)
+        weak = [s for s in stats if s.mean_fraction < WEAK_BELOW]
+        tiers.append(
+            [
+                Pick(q, f"weak topic: {s.topic} ({s.mean_fraction:.0%} so far)")
+                for s in weak
+                for q in sorted(
+                    (q for q in pool if topic_of(q) == s.topic),
+                    key=lambda q: (q.id in cards, _shuffle_key(seed, q.id)),
+                )
+            ]
+        )
+        practised = {s.topic: s.attempts for s in stats}
+        fresh = sorted(
+            (q for q in pool if q.id not in cards),
+            key=lambda q: (practised.get(topic_of(q), 0), _shuffle_key(seed, q.id)),
+        )
+        tiers.append([Pick(q, "new") for q in fresh])
+        ahead = sorted((q for q in pool if q.id in cards), key=lambda q: cards[q.id].due)
+        tiers.append([Pick(q, "review ahead (nothing is due)") for q in ahead])
+        for tier in tiers:
+            for pick in tier:
+                if topic_of(pick.question) != last_topic:
+                    return pick
+        return next(pick for tier in tiers for pick in tier)

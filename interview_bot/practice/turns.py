@@ -1,0 +1,96 @@
+"""The data of an interview session: how it was started, where it stands, and what it hands
+its doors (the question on screen, a turn, a summary)."""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from interview_bot.grading.result import Grade
+from interview_bot.knowledge.models import Difficulty
+
+Action = Literal[
+    "start",
+    "resume",
+    "answer",
+    "followup",
+    "hint",
+    "skip",
+    "show_answer",
+    "repeat",
+    "end",
+    "ask",
+    "question",
+    "empty",
+]
+
+
+class SessionConfig(BaseModel):
+    """How an interview was started; stored as the session's settings (never an API key)."""
+
+    bank: str = "default"
+    topics: list[str] = Field(default_factory=list)
+    difficulty: Difficulty | None = None
+    length: int = Field(default=10, ge=1, le=500)
+    adaptive: bool = False
+    llm: str | None = None
+    base_url: str | None = None
+    seed: int = Field(default_factory=lambda: random.randrange(1 << 30))
+    plan: list[str] = Field(default_factory=list)
+
+
+class SessionState(BaseModel):
+    current: str | None = None
+    reason: str = ""
+    followup: str | None = None  # the missed key point the follow-up asks about
+    hints: int = 0
+    last_topic: str | None = None
+
+
+class Prompt(BaseModel):
+    """The question on screen."""
+
+    question_id: str
+    text: str
+    topic: str
+    difficulty: str | None
+    number: int
+    total: int
+    reason: str
+    followup: bool = False
+
+
+class ScoredQuestion(BaseModel):
+    question: str
+    topic: str
+    fraction: float
+
+
+class TopicScore(BaseModel):
+    topic: str
+    attempts: int
+    mean_fraction: float
+
+
+class Summary(BaseModel):
+    session_id: int
+    answered: int
+    skipped: int
+    mean_fraction: float | None
+    topics: list[TopicScore]
+    strongest: list[ScoredQuestion]
+    weakest: list[ScoredQuestion]
+
+
+class Turn(BaseModel):
+    """What one user action produced, in display order: notice, grade, reference, prompt,
+    summary. ``notice`` and ``reference`` may hold bank Markdown; doors escape raw HTML."""
+
+    action: Action
+    notice: str | None = None
+    grade: Grade | None = None
+    reference: str | None = None
+    prompt: Prompt | None = None
+    summary: Summary | None = None
