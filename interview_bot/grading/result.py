@@ -19,6 +19,14 @@ class CriterionScore(BaseModel):
     rationale: str = ""
 
 
+class SecondOpinion(BaseModel):
+    """Another grader's score for the same answer, kept when it differs by a wide margin."""
+
+    grader: str
+    score: float
+    max_score: float
+
+
 class KeyPointResult(BaseModel):
     """Whether one key point of the reference was covered, and the answer text that shows it."""
 
@@ -47,6 +55,7 @@ class Grade(BaseModel):
     rubric_version: str = ""
     graded: bool = True
     elapsed_ms: float = 0.0
+    second_opinion: SecondOpinion | None = None  # set when another grader disagrees
 
     @property
     def covered(self) -> list[KeyPointResult]:
@@ -61,6 +70,15 @@ class Grade(BaseModel):
         return self.score / self.max_score if self.max_score else 0.0
 
 
+class GradedExample(BaseModel):
+    """A graded answer to the same question, shown to an LLM grader as a worked example."""
+
+    answer: str
+    score: float
+    max_score: float = 5
+    why: str | None = None
+
+
 class GradingTarget(BaseModel):
     """What an answer is graded against: the question, its reference and the key points."""
 
@@ -71,6 +89,7 @@ class GradingTarget(BaseModel):
     reference_origin: ReferenceOrigin = "none"
     question_id: str | None = None
     similarity: float | None = None
+    examples: list[GradedExample] = Field(default_factory=list)  # nearest first
 
 
 class Grader(Protocol):
