@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from interview_bot.errors import BankError
+from interview_bot.knowledge.limits import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
 from interview_bot.knowledge.models import Question, SourceRef, content_id, normalize_question
 from interview_bot.knowledge.repair import repair_text
 
@@ -80,6 +81,21 @@ def build_question(raw: RawQuestion, path: str, fmt: str, katex: bool = False) -
 
     ``katex`` says the file is KaTeX output, so flattened subscripts are repaired throughout.
     """
+    if len(raw.question) > MAX_QUESTION_CHARS:
+        raise BankError(
+            path,
+            raw.line,
+            f"question is {len(raw.question):,} characters; the limit is {MAX_QUESTION_CHARS:,} "
+            "(is an answer missing its 'A:' or heading?)",
+        )
+    answer = len(raw.short_answer or "") + len(raw.explanation or "")
+    if answer > MAX_ANSWER_CHARS:
+        raise BankError(
+            path,
+            raw.line,
+            f"answer is {answer:,} characters; the limit is {MAX_ANSWER_CHARS:,} - "
+            "shorten it or split the question",
+        )
     question = clean_inline(raw.question, katex)
     if not re.search(r"\w", question):
         raise BankError(path, raw.line, "question has no text")

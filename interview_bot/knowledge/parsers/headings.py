@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from interview_bot.errors import BankError
+from interview_bot.knowledge.limits import MAX_HEADINGS
 from interview_bot.knowledge.parsers.base import RawQuestion, difficulty_in
 
 NAME = "markdown-headings"
@@ -63,6 +65,7 @@ def parse(text: str, path: str) -> list[RawQuestion]:
     level = 0
     body: list[str] = []
     in_fence = False
+    headings = 0
 
     def close() -> None:
         if current is not None:
@@ -77,6 +80,11 @@ def parse(text: str, path: str) -> list[RawQuestion]:
             if current is not None:
                 body.append(line)
             continue
+        headings += 1
+        if headings > MAX_HEADINGS:
+            raise BankError(
+                path, number, f"more than {MAX_HEADINGS:,} headings in one file; split it"
+            )
         depth, title = len(heading.group(1)), heading.group(2)
         if current is not None and depth > level and not is_question(title):
             body.append(line)  # a sub-heading inside the answer ("Quick comparison table")

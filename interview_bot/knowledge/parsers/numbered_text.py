@@ -11,7 +11,7 @@ import re
 from interview_bot.knowledge.parsers.base import RawQuestion
 
 NAME = "text-numbered"
-_QUESTION = re.compile(r"^(\d+)[.)]\s+(\S.*)$")
+_QUESTION = re.compile(r"^(\d{1,9})[.)]\s+(\S.*)$")  # a longer number is no question number
 _SECTION = re.compile(r"^\s*((?:part|section|chapter)\s+\w+)\s*:?\s*$", re.IGNORECASE)
 
 

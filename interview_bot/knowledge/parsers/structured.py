@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from typing import Any
 
 import yaml
 
 from interview_bot.errors import BankError, BankErrors
+from interview_bot.knowledge.limits import MAX_DEPTH, MAX_INT_DIGITS
 from interview_bot.knowledge.parsers.base import RawQuestion
 
 JSON, JSONL, CSV, YAML = "json", "jsonl", "csv", "yaml"
@@ -46,9 +48,47 @@ def detect(text: str) -> str | None:
     return None
 
 
+class Unusable:
+    """A value a data file holds that no bank field can take: NaN, infinity, a huge integer.
+
+    The JSON and YAML readers return it instead of failing, so the record it sits in can be
+    named by line and field.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return self.what
+
+
+def _number(text: str) -> int | Unusable:
+    digits = len(text.lstrip("+-").replace("_", ""))
+    if digits > MAX_INT_DIGITS:
+        return Unusable(f"a number with {digits:,} digits (the limit is {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _float(value: float) -> float | Unusable:
+    if math.isfinite(value):
+        return value
+    return Unusable("NaN" if math.isnan(value) else "an infinite number")
+
+
 def _string(value: Any, field: str, path: str, line: int) -> str | None:
     if value is None:
         return None
+    if isinstance(value, Unusable):
+        raise BankError(path, line, f"{field!r} is {value.what}; a bank field holds text")
+    if field == "question" and not isinstance(value, str):
+        shown = repr(value) if isinstance(value, int | float | bool) else ""
+        kind = "a number" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        raise BankError(
+            path,
+            line,
+            f"expected text for 'question', got {kind or type(value).__name__}"
+            f"{f' ({shown[:40]})' if shown else ''}; put it in quotes if it is meant as text",
+        )
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise BankError(path, line, f"expected a string for {field!r}, got {type(value).__name__}")
     return str(value)
@@ -111,24 +151,60 @@ def _line_of(text: str, needle: str, start: int) -> tuple[int, int]:
     return text.count("\n", 0, at) + 1, at + 1
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
+            raise _DuplicateKey(key)
         seen[key] = value
     return seen
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
+
+
+def _check_json_depth(text: str, path: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH, at the line where it goes too deep."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                raise BankError(
+                    path, line, f"nested more than {MAX_DEPTH} deep; a bank is a flat list"
+                )
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+
+
+def _load_json(text: str) -> Any:
+    return json.loads(
+        text,
+        object_pairs_hook=_reject_duplicate_keys,
+        parse_int=_number,
+        parse_float=lambda s: _float(float(s)),
+        parse_constant=Unusable,
+    )
+
+
 def _parse_json(text: str, path: str) -> list[RawQuestion]:
+    _check_json_depth(text, path)
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        data = _load_json(text)
     except RecursionError:
         raise BankError(path, 1, "JSON nested too deeply to be a question bank") from None
     except json.JSONDecodeError as exc:
         raise BankError(path, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-    except ValueError as exc:
-        key = str(exc).split("'", 1)[-1].rsplit("'", 1)[0]
+    except _DuplicateKey as exc:
+        key = exc.key
         first, after = _line_of(text, json.dumps(key, ensure_ascii=False), 0)
         line, _ = _line_of(text, json.dumps(key, ensure_ascii=False), after)
         raise BankError(path, line, f"duplicate question {key!r} (first at line {first})") from None
@@ -136,12 +212,13 @@ def _parse_json(text: str, path: str) -> list[RawQuestion]:
     offset = 0
     if isinstance(data, dict) and "question" in {str(k).strip().lower() for k in data}:
         data = [data]  # a single record, e.g. a one-line JSONL file
-    if isinstance(data, dict) and all(isinstance(v, str | None) for v in data.values()):
+    if isinstance(data, dict) and all(isinstance(v, str | None | Unusable) for v in data.values()):
         for question, answer in data.items():
             line, offset = _line_of(text, json.dumps(question, ensure_ascii=False)[:-1], offset)
             if not question.strip():
                 raise BankError(path, line, "question has no text")
-            out.append(RawQuestion(line=line, question=question, explanation=answer))
+            explanation = _string(answer, "answer", path, line)
+            out.append(RawQuestion(line=line, question=question, explanation=explanation))
         return out
     if isinstance(data, dict) and isinstance(data.get("questions"), list):
         data = data["questions"]
@@ -159,12 +236,16 @@ def _parse_json(text: str, path: str) -> list[RawQuestion]:
 
 
 def _parse_jsonl(text: str, path: str) -> list[RawQuestion]:
+    _check_json_depth(text, path)
     out = _Collector()
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = _load_json(line)
+        except _DuplicateKey as exc:
+            out.fail(BankError(path, number, f"duplicate field {exc.key!r}"))
+            continue
         except json.JSONDecodeError as exc:
             out.fail(BankError(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})"))
             continue
@@ -196,10 +277,49 @@ def _parse_csv(text: str, path: str) -> list[RawQuestion]:
     return out.result()
 
 
+class _BankLoader(yaml.SafeLoader):
+    """YAML's safe loader, with NaN, infinities and huge integers kept as :class:`Unusable`."""
+
+    def construct_bounded_int(self, node: yaml.ScalarNode) -> int | Unusable:
+        text = str(self.construct_scalar(node))
+        digits = sum(c.isalnum() for c in text)
+        if digits > MAX_INT_DIGITS:
+            return Unusable(f"a number with {digits:,} digits (the limit is {MAX_INT_DIGITS})")
+        return int(self.construct_yaml_int(node))
+
+    def construct_finite_float(self, node: yaml.ScalarNode) -> float | Unusable:
+        return _float(float(self.construct_yaml_float(node)))
+
+
+_BankLoader.add_constructor("tag:yaml.org,2002:int", _BankLoader.construct_bounded_int)
+_BankLoader.add_constructor("tag:yaml.org,2002:float", _BankLoader.construct_finite_float)
+
+
+def _check_yaml_depth(text: str, path: str) -> None:
+    """Refuse YAML nested deeper than MAX_DEPTH; PyYAML's event parser is not recursive,
+    its composer is, so this runs first."""
+    depth = 0
+    for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise BankError(
+                    path, line, f"nested more than {MAX_DEPTH} deep; a bank is a flat list"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _parse_yaml(text: str, path: str) -> list[RawQuestion]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        _check_yaml_depth(text, path)
+        loader = _BankLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
