@@ -18,6 +18,7 @@ from interview_bot.errors import BankError, BankErrors
 from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import candidates, select_points
+from interview_bot.knowledge.limits import MAX_FILES, MAX_QUESTIONS, MAX_TOTAL_BYTES
 from interview_bot.knowledge.models import (
     CanonicalQuestion,
     FileStats,
@@ -26,10 +27,17 @@ from interview_bot.knowledge.models import (
     Question,
     Reference,
 )
-from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES, ParsedFile, parse_bank_file
+from interview_bot.knowledge.parsers import (
+    DEFAULT_MAX_BYTES,
+    ParsedFile,
+    check_bank_file,
+    parse_bank_file,
+)
 
 REFERENCE_THRESHOLD = 0.65  # a bare question borrows answers at least this close
 TOPIC_THRESHOLD = 0.45  # a question without a topic takes its nearest neighbour's
+_BLOCK = 512  # rows of a similarity matrix computed at once (memory O(block x n))
+_DONOR_CANDIDATES = 64  # closest chunks looked at first when a bare question borrows
 GENERAL_TOPIC = "General"
 _GENERIC_SECTION = re.compile(r"^(part|section|chapter)\b", re.IGNORECASE)
 
@@ -66,19 +74,61 @@ class Bank:
         ]
 
 
-def bank_files(paths: Iterable[Path]) -> list[Path]:
-    """The files named, with folders expanded to their visible files, sorted, no repeats."""
+def _visible_files(folder: Path, limit: int) -> list[Path]:
+    """Regular, non-hidden files under ``folder`` (symlinked folders not followed); stops
+    walking as soon as there are more than ``limit``."""
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            path = Path(root) / name
+            if name.startswith(".") or not path.is_file():  # pipes, devices, sockets: not banks
+                continue
+            found.append(path)
+            if len(found) > limit:
+                raise BankError(
+                    display_path(folder),
+                    None,
+                    f"more than {limit:,} files; a bank takes at most that many - "
+                    "ingest a smaller folder",
+                )
+    return found
+
+
+def bank_files(paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Path]:
+    """The files named, with folders expanded to their visible files, sorted, no repeats.
+
+    Every file is checked with ``stat`` before anything is read: a pipe, a device or a file
+    over ``max_bytes`` is refused, and so is an ingest of more than MAX_FILES files or
+    MAX_TOTAL_BYTES bytes.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
-            )
+            found.extend(sorted(_visible_files(path, MAX_FILES - len(found))))
         else:
             found.append(path)
-    return list(dict.fromkeys(found))
+        if len(found) > MAX_FILES:
+            raise BankError(
+                display_path(path), None, f"more than {MAX_FILES:,} files in one ingest"
+            )
+    found = list(dict.fromkeys(found))
+    errors: list[BankError] = []
+    total = 0
+    for path in found:
+        try:
+            total += check_bank_file(path, display_path(path), max_bytes)
+        except BankError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0] if len(errors) == 1 else BankErrors(errors)
+    if total > MAX_TOTAL_BYTES:
+        raise BankError(
+            "(bank)",
+            None,
+            f"{total:,} bytes in {len(found):,} files; the limit is {MAX_TOTAL_BYTES:,} per ingest",
+        )
+    return found
 
 
 def display_path(path: Path) -> str:
@@ -92,7 +142,7 @@ def display_path(path: Path) -> str:
 
 def parse_files(paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> list[ParsedFile]:
     """Parse every file, reporting all problems of all files together."""
-    files = bank_files(paths)
+    files = bank_files(paths, max_bytes)
     if not files:
         raise BankError("(no files)", None, "no bank files given")
     parsed: list[ParsedFile] = []
@@ -171,7 +221,8 @@ def _borrow_references(
 
     A donor qualifies when its question, or one statement of its answer, is at least
     REFERENCE_THRESHOLD close to the bare question ("Why does GPT use causal masking?" finds
-    "Uses causal (look-ahead) masking" in the encoder-vs-decoder answer).
+    "Uses causal (look-ahead) masking" in the encoder-vs-decoder answer). Scores are
+    computed a block of bare questions at a time, looking at the closest chunks first.
     """
     bare = [q for q in bank if not q.references]
     chunks: list[tuple[CanonicalQuestion, Reference, str]] = [
@@ -183,32 +234,54 @@ def _borrow_references(
     ]
     if not chunks or not bare:
         return
-    scores = encode([q.question for q in bare]) @ encode([c[2] for c in chunks]).T
-    for row, question in zip(scores, bare, strict=True):
-        donors: dict[str, tuple[Reference, float]] = {}
-        for j in np.argsort(-row):
-            if row[j] < REFERENCE_THRESHOLD or len(donors) == 2:
-                break
-            donor, ref, _ = chunks[int(j)]
-            donors.setdefault(donor.id, (ref, float(row[j])))
-        for ref, similarity in donors.values():
-            question.references.append(
-                ref.model_copy(update={"retrieved": True, "similarity": round(similarity, 4)})
-            )
+    bare_vecs = encode([q.question for q in bare])
+    chunk_vecs = encode([c[2] for c in chunks])
+    for start in range(0, len(bare), _BLOCK):
+        scores = bare_vecs[start : start + _BLOCK] @ chunk_vecs.T
+        for row, question in zip(scores, bare[start : start + _BLOCK], strict=True):
+            donors = _donors(row, chunks, _DONOR_CANDIDATES)
+            if donors is None:  # the closest chunks were all one donor's: look at every one
+                donors = _donors(row, chunks, len(row))
+            assert donors is not None
+            for ref, similarity in donors.values():
+                question.references.append(
+                    ref.model_copy(update={"retrieved": True, "similarity": round(similarity, 4)})
+                )
+
+
+def _donors(
+    row: np.ndarray, chunks: list[tuple[CanonicalQuestion, Reference, str]], first: int
+) -> dict[str, tuple[Reference, float]] | None:
+    """The two best donors among the ``first`` closest chunks; None if those could not
+    settle it (every one of them close enough, yet fewer than two donors)."""
+    if first < len(row):
+        top = np.argpartition(-row, first)[:first]
+        order = top[np.argsort(-row[top], kind="stable")]
+    else:
+        order = np.argsort(-row, kind="stable")
+    donors: dict[str, tuple[Reference, float]] = {}
+    for j in order:
+        if row[j] < REFERENCE_THRESHOLD or len(donors) == 2:
+            return donors
+        donor, ref, _ = chunks[int(j)]
+        donors.setdefault(donor.id, (ref, float(row[j])))
+    return donors if first >= len(row) else None
 
 
 def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray) -> None:
     known = [i for i, q in enumerate(bank) if q.topic]
-    for i, question in enumerate(bank):
-        if question.topic:
-            continue
-        if known:
-            sims = vectors[known] @ vectors[i]
-            best = int(np.argmax(sims))
-            if sims[best] >= TOPIC_THRESHOLD:
-                question.topic = bank[known[best]].topic
-                continue
-        question.topic = GENERAL_TOPIC
+    unknown = [i for i, q in enumerate(bank) if not q.topic]
+    known_vecs = vectors[known]
+    for start in range(0, len(unknown), _BLOCK):
+        block = unknown[start : start + _BLOCK]
+        sims = vectors[block] @ known_vecs.T if known else None
+        for row, i in enumerate(block):
+            if sims is not None:
+                best = int(np.argmax(sims[row]))
+                if sims[row, best] >= TOPIC_THRESHOLD:
+                    bank[i].topic = bank[known[best]].topic
+                    continue
+            bank[i].topic = GENERAL_TOPIC
 
 
 def build_bank(
@@ -223,6 +296,11 @@ def build_bank(
     step = progress or (lambda _stage, _done, _total: None)
     files = parse_files(paths, max_bytes)
     questions = [q for f in files for q in f.questions]
+    if len(questions) > MAX_QUESTIONS:
+        over = questions[MAX_QUESTIONS].source
+        raise BankError(
+            over.file, over.line, f"more than {MAX_QUESTIONS:,} questions in one bank; split it"
+        )
     step("parsed", len(questions), len(questions))
     vectors = embedder.encode([q.question for q in questions])
     canonical, merges = _canonicalize(questions, vectors, threshold)
