@@ -1,10 +1,14 @@
 """The Chroma store of built banks, through langchain-chroma.
 
-Each build of a bank goes into a fresh collection; only when it is complete does the
-bank's entry in a small registry collection point at it (build, then swap), so a failed
-ingest leaves the previous store fully usable. The registry entry holds the manifest: file
-hashes, merge decisions and the fingerprint that makes re-ingesting unchanged files free.
-Works the same on an embedded store (a folder) and on a Chroma server (``chroma_url``).
+Each build of a bank goes into a fresh collection of its own name; only when it is complete
+does the bank's entry in a small registry collection point at it (build, then swap), so a
+failed or killed ingest, ``--force`` included, leaves the previous store fully usable.
+Readers follow the registry and never create a collection; collections no entry points at
+(an old build, a killed one) are dropped after a successful swap. One ingest at a time
+writes to a data folder: a file lock (``DATA_DIR/ingest.lock``) makes the others wait.
+The registry entry holds the manifest: file hashes, merge decisions and the fingerprint
+that makes re-ingesting unchanged files free. Works the same on an embedded store (a
+folder) and on a Chroma server (``chroma_url``).
 
 Faults are met, not crashed into: a server connection that drops is retried once with a
 fresh client (then a clear StoreError), and an embedded store folder that was deleted or is
@@ -17,9 +21,11 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +33,11 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
+import filelock
 import httpx
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import InternalError
+from chromadb.errors import InternalError, NotFoundError
 from langchain_chroma import Chroma
 from pydantic import BaseModel
 
@@ -38,14 +45,18 @@ from interview_bot.errors import StoreError
 from interview_bot.knowledge.bank import Bank, OnProgress, bank_files, build_bank, display_path
 from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
 from interview_bot.knowledge.models import CanonicalQuestion, FileStats, MergeDecision, SearchHit
-from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES
+from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES, read_bank_bytes
 from interview_bot.settings import Settings
 
 BUILD_VERSION = "1"  # bump when parsing or merging changes what a build produces
 REGISTRY = "interview_bot_registry"
+COLLECTION_PREFIX = "ib_"
+DEFAULT_WAIT = 600.0  # seconds an ingest waits for another one on the same data folder
 _ADD_BATCH = 256
 # SQLite's "not a database" (26) and "malformed" (11), or a database without Chroma's tables.
 _CORRUPT = re.compile(r"file is not a database|malformed|no such table|code: (?:11|26)\b")
+# SQLite's "database or disk is full" (13), or the OS saying so.
+_FULL = re.compile(r"disk is full|no space left|code: 13\b", re.IGNORECASE)
 logger = logging.getLogger(__name__)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -149,14 +160,29 @@ def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 def fingerprint(paths: list[Path], max_bytes: int) -> str:
+    """One hash over every file's name and bytes (each read with the size cap)."""
     digest = hashlib.sha256(f"build {BUILD_VERSION}\n".encode())
     for path in paths:
-        try:
-            data = path.read_bytes()[: max_bytes + 1]
-        except OSError:
-            data = b""
+        data = read_bank_bytes(path, display_path(path), max_bytes)
         digest.update(f"{display_path(path)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
     return digest.hexdigest()
+
+
+def _collection_name(bank: str, print_: str) -> str:
+    """A name no earlier build used: bank hash, fingerprint, build time and a random tag."""
+    bank_hash = hashlib.sha256(bank.encode()).hexdigest()[:8]
+    return (
+        f"{COLLECTION_PREFIX}{bank_hash}_{print_[:12]}_{int(time.time()):x}_{uuid.uuid4().hex[:6]}"
+    )
+
+
+def _built_at(name: str) -> float:
+    """When a collection named by :func:`_collection_name` was built (0 for older names)."""
+    parts = name.split("_")
+    try:
+        return float(int(parts[3], 16)) if len(parts) == 5 else 0.0
+    except ValueError:
+        return 0.0
 
 
 class BankStore:
@@ -267,6 +293,43 @@ class BankStore:
         return sorted(self._registry().get(include=[])["ids"])
 
     # -- ingest ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self, wait: float = DEFAULT_WAIT, progress: OnProgress | None = None) -> Any:
+        """Hold the data folder's ingest lock: one writer at a time, across processes.
+
+        Waits up to ``wait`` seconds for another ingest to finish (saying so through
+        ``progress``), then gives up with a StoreError naming the ingest that holds it.
+        """
+        folder = self.settings.data_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(folder / "ingest.lock"))
+        owner = folder / "ingest.owner"
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            if progress is not None:
+                progress("waiting for another ingest", 0, 1)
+            try:
+                lock.acquire(timeout=max(wait, 0))
+            except filelock.Timeout:
+                who = ""
+                with contextlib.suppress(OSError):
+                    who = f" ({owner.read_text(encoding='utf-8').strip()})"
+                raise StoreError(
+                    f"another ingest is running on {folder}{who} - wait for it to finish "
+                    "and run again, or give it longer with --wait SECONDS"
+                ) from None
+            if progress is not None:
+                progress("waiting for another ingest", 1, 1)
+        try:
+            with contextlib.suppress(OSError):
+                owner.write_text(
+                    f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}", encoding="utf-8"
+                )
+            yield
+        finally:
+            lock.release()
+
     @_guarded
     def ingest(
         self,
@@ -274,23 +337,35 @@ class BankStore:
         bank: str = "default",
         progress: OnProgress | None = None,
         force: bool = False,
+        wait: float = DEFAULT_WAIT,
     ) -> IngestReport:
-        """Build ``bank`` from ``paths`` and swap it in; unchanged files cost nothing."""
+        """Build ``bank`` from ``paths`` and swap it in; unchanged files cost nothing.
+
+        The live collection is never touched until the new one is complete: ``force``
+        rebuilds into a new collection too.
+        """
         started = time.perf_counter()
         encoded_before = self.embedder.encoded_texts
         paths = list(paths)
-        files = bank_files(paths)
         max_bytes = self.settings.max_upload_bytes or DEFAULT_MAX_BYTES
+        files = bank_files(paths, max_bytes)
         print_ = fingerprint(files, max_bytes)
-        current = self._manifest(bank)
-        if current is not None and current.fingerprint == print_ and not force:
-            return IngestReport(
-                bank, True, current.questions, 0, time.perf_counter() - started, current
+        with self.writing(wait, progress):
+            current = self._manifest(bank)  # read under the lock: another ingest may have run
+            if (
+                current is not None
+                and current.fingerprint == print_
+                and not force
+                and self._complete(current)
+            ):
+                return IngestReport(
+                    bank, True, current.questions, 0, time.perf_counter() - started, current
+                )
+            built = build_bank(
+                files, self.embedder, name=bank, max_bytes=max_bytes, progress=progress
             )
-        built = build_bank(files, self.embedder, name=bank, max_bytes=max_bytes, progress=progress)
-        manifest = self._write(built, print_, progress)
-        if current is not None and current.collection != manifest.collection:
-            self._drop(current.collection)
+            manifest = self._write(built, print_, progress)
+            self._clean_orphans()
         if self._rebuild_pending:
             self._rebuild_pending = False
             sources = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
@@ -305,15 +380,53 @@ class BankStore:
             manifest,
         )
 
+    def _complete(self, manifest: Manifest) -> bool:
+        """Whether the collection a manifest points at is there (an older version could
+        lose it to a killed ``--force``)."""
+        try:
+            return bool(self.client.get_collection(manifest.collection).count())
+        except NotFoundError:
+            return False
+
     def _drop(self, collection: str) -> None:
         try:
             self.client.delete_collection(collection)
         except Exception:  # already gone: nothing to clean up
             return
 
+    def _clean_orphans(self) -> None:
+        """Drop the collections no bank points at: superseded builds and killed ones.
+
+        Runs under the ingest lock after a swap, so no build of this data folder is in
+        flight; on a shared Chroma server, whose other clients may be building, only
+        collections older than an hour are dropped.
+        """
+        live = {m["collection"] for m in self._registry().get(include=["metadatas"])["metadatas"]}
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", collection)
+            if not name.startswith(COLLECTION_PREFIX) or name in live:
+                continue
+            if self.settings.chroma_url and time.time() - _built_at(name) < 3600:
+                continue
+            self._drop(name)
+
     def _write(self, built: Bank, print_: str, progress: OnProgress | None) -> Manifest:
-        name = f"ib_{hashlib.sha256(built.name.encode()).hexdigest()[:8]}_{print_[:16]}"
-        self._drop(name)  # leftovers of an earlier build that failed half-way
+        """Store a built bank in a new collection, then point the bank's entry at it."""
+        name = _collection_name(built.name, print_)
+        try:
+            return self._write_into(name, built, print_, progress)
+        except Exception as exc:
+            self._drop(name)  # never leave half a build behind when we can help it
+            if _FULL.search(str(exc)) or (isinstance(exc, OSError) and exc.errno == 28):
+                raise StoreError(
+                    f"the disk holding {self.settings.store_dir} is full ({exc}) - free some "
+                    f"space and ingest again; bank {built.name!r} is unchanged"
+                ) from exc
+            raise
+
+    def _write_into(
+        self, name: str, built: Bank, print_: str, progress: OnProgress | None
+    ) -> Manifest:
         texts, metadatas, ids = [], [], []
         for q in built.questions:
             record = q.model_dump_json()
@@ -373,6 +486,27 @@ class BankStore:
             )
         return manifest
 
+    def _read(self, bank: str, read: Callable[[Manifest, Any], _R]) -> _R:
+        """``read(manifest, collection)`` on a bank's current collection.
+
+        An ingest in another process may swap the bank and drop the collection a reader
+        just looked up; the reader then follows the registry to the new one. A reader never
+        creates a collection.
+        """
+        for attempt in range(3):
+            manifest = self._current(bank)
+            try:
+                collection = self.client.get_collection(manifest.collection)
+                return read(manifest, collection)
+            except NotFoundError:
+                if attempt == 2:
+                    raise StoreError(
+                        f"bank {bank!r} points at a collection that is gone - run "
+                        f"`interview-bot ingest --bank {bank} FILES` again"
+                    ) from None
+                time.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     @_guarded
     def questions(self, bank: str = "default") -> dict[str, CanonicalQuestion]:
         """Every canonical question of a bank by id (read once, then kept in memory)."""
@@ -381,13 +515,18 @@ class BankStore:
             cached = self._questions.get(bank)
             if cached is not None and cached[0] == manifest.collection:
                 return cached[1]
-        found = self.client.get_collection(manifest.collection).get(
-            where={"kind": "question"}, include=["metadatas"]
-        )
-        records = [CanonicalQuestion.model_validate_json(m["record"]) for m in found["metadatas"]]
-        by_id = {q.id: q for q in sorted(records, key=lambda q: (q.topic or "", q.id))}
+
+        def read(manifest: Manifest, collection: Any) -> tuple[str, dict[str, CanonicalQuestion]]:
+            found = collection.get(where={"kind": "question"}, include=["metadatas"])
+            records = [
+                CanonicalQuestion.model_validate_json(m["record"]) for m in found["metadatas"]
+            ]
+            ordered = sorted(records, key=lambda q: (q.topic or "", q.id))
+            return manifest.collection, {q.id: q for q in ordered}
+
+        collection, by_id = self._read(bank, read)
         with self._lock:
-            self._questions[bank] = (manifest.collection, by_id)
+            self._questions[bank] = (collection, by_id)
         return by_id
 
     def get(self, question_id: str, bank: str = "default") -> CanonicalQuestion | None:
@@ -402,18 +541,24 @@ class BankStore:
         kinds: tuple[str, ...] = ("question", "variant"),
     ) -> list[SearchHit]:
         """The canonical questions closest to ``query``, best first, one hit per question."""
-        manifest = self._current(bank)
-        questions = self.questions(bank)
         vector = self.embedder.encode([query])[0].tolist()
         where: dict[str, Any] = (
             {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
         )
-        found = self._vectorstore(
-            manifest.collection
-        ).similarity_search_by_vector_with_relevance_scores(vector, k=max(k * 4, 10), filter=where)
+
+        def read(_manifest: Manifest, collection: Any) -> Any:
+            return collection.query(
+                query_embeddings=[vector],
+                n_results=max(k * 4, 10),
+                where=where,
+                include=["metadatas", "distances"],
+            )
+
+        found = self._read(bank, read)
+        questions = self.questions(bank)
         best: dict[str, float] = {}
-        for doc, distance in found:
-            qid = doc.metadata["qid"]
+        for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
+            qid = meta["qid"]
             best[qid] = max(best.get(qid, -1.0), 1.0 - float(distance))
         ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
         return [SearchHit(questions[qid], round(sim, 4)) for qid, sim in ranked if qid in questions]
