@@ -8,9 +8,9 @@ bot writes (vector store, embedding cache, progress), so tests point it at a tem
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import SecretStr
 
@@ -41,19 +41,31 @@ class Settings:
 
     data_dir: Path = field(
         default_factory=_default_data_dir,
-        metadata={"help": "Folder for the vector store, embedding cache and progress database."},
+        metadata={
+            "help": "Folder for the vector store, embedding cache and progress database.",
+            "default": "~/.local/share/interview-bot",
+        },
     )
     knowledge_dir: Path = field(
         default_factory=_default_knowledge_dir,
-        metadata={"help": "Folder of bank files ingested into the default bank."},
+        metadata={
+            "help": "Folder of bank files ingested into the default bank.",
+            "default": "the bundled bank",
+        },
     )
     prompts_dir: Path = field(
         default_factory=_default_prompts_dir,
-        metadata={"help": "Folder holding rubric.yaml and the grading prompt templates."},
+        metadata={
+            "help": "Folder holding rubric.yaml and the grading prompt templates.",
+            "default": "the bundled prompts",
+        },
     )
     datasets_dir: Path = field(
         default_factory=_default_datasets_dir,
-        metadata={"help": "Folder of graded eval sets that `eval-all` runs."},
+        metadata={
+            "help": "Folder of graded eval sets that `eval-all` runs.",
+            "default": "the bundled eval sets",
+        },
     )
     bank: str = field(default="default", metadata={"help": "Name of the question bank to use."})
     llm: str = field(
@@ -70,7 +82,8 @@ class Settings:
         default=2, metadata={"help": "Extra attempts when an LLM reply fails or is invalid."}
     )
     chroma_url: str | None = field(
-        default=None, metadata={"help": "http://HOST:PORT of a Chroma server (default: embedded)."}
+        default=None,
+        metadata={"help": "http://HOST:PORT of a Chroma server.", "default": "embedded Chroma"},
     )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the web app listens on."})
     port: int = field(default=7860, metadata={"help": "Port the web app listens on."})
@@ -81,7 +94,8 @@ class Settings:
         default=2_000_000, metadata={"help": "Largest bank file accepted, in bytes."}
     )
     progress_db: Path | None = field(
-        default=None, metadata={"help": "SQLite file of attempts (default: DATA_DIR/progress.db)."}
+        default=None,
+        metadata={"help": "SQLite file of attempts.", "default": "DATA_DIR/progress.db"},
     )
     concurrency: int = field(
         default=32,
@@ -138,13 +152,39 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def settings_table() -> list[tuple[str, str, str]]:
-    """(name, environment variable, help) for every setting, for docs and ``--help``."""
+class SettingDoc(NamedTuple):
+    """One row of the settings table, as ``interview-bot settings`` and the README show it."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+def settings_table() -> list[SettingDoc]:
+    """Every setting people set (never the API key): name, variable, default and help."""
     return [
-        (f.name, ENV_PREFIX + f.name.upper(), str(f.metadata.get("help", "")))
+        SettingDoc(
+            f.name,
+            ENV_PREFIX + f.name.upper(),
+            _shown_default(f),
+            str(f.metadata.get("help", "")),
+        )
         for f in fields(Settings)
         if not f.metadata.get("secret")
     ]
+
+
+def _shown_default(f: Field[Any]) -> str:
+    """The default as documented: a described one (a path that depends on the install),
+    else the value itself."""
+    if "default" in f.metadata:
+        return str(f.metadata["default"])
+    if f.default is None:
+        return "unset"
+    if f.default is not MISSING:
+        return str(f.default)
+    return str(f.default_factory()) if callable(f.default_factory) else ""
 
 
 def _reveal(value: Any) -> Any:

@@ -69,7 +69,7 @@ def test_pool_keeps_one_grader_per_key_keyed_by_a_hash(
 def test_the_key_is_no_setting_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERVIEW_BOT_API_KEY", "sk-should-be-ignored")
     assert load_settings().api_key is None
-    assert "api_key" not in [name for name, _, _ in settings_table()]
+    assert "api_key" not in [row.name for row in settings_table()]
 
 
 def _marker(user: str, i: int) -> str:
