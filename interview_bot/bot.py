@@ -12,7 +12,7 @@ from interview_bot.grading.result import Grade, Grader, GradingTarget
 from interview_bot.knowledge.bank import OnProgress
 from interview_bot.knowledge.embeddings import Embedder, get_embedder
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
-from interview_bot.knowledge.store import BankStore, IngestReport
+from interview_bot.knowledge.store import DEFAULT_WAIT, BankStore, IngestReport
 from interview_bot.settings import Settings, load_settings
 
 # A question typed by a user is graded against a bank question at least this close.
@@ -38,13 +38,16 @@ class InterviewBot:
         bank: str | None = None,
         progress: OnProgress | None = None,
         force: bool = False,
+        wait: float = DEFAULT_WAIT,
     ) -> IngestReport:
-        """Ingest files (default: the knowledge folder) into a bank (default: the setting)."""
+        """Ingest files (default: the knowledge folder) into a bank (default: the setting),
+        waiting up to ``wait`` seconds for another ingest of the same data folder."""
         return self.store.ingest(
             paths or [self.settings.knowledge_dir],
             bank or self.settings.bank,
             progress=progress,
             force=force,
+            wait=wait,
         )
 
     def ensure_bank(self, bank: str | None = None, progress: OnProgress | None = None) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,9 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The machine, not the input and not a bug: said in one line like any other user error.
+_ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def friendly_errors(func: F) -> F:
@@ -46,12 +51,22 @@ def friendly_errors(func: F) -> F:
         except InterviewBotError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except OSError as exc:
+            if exc.errno not in _ENVIRONMENT:
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            typer.echo(f"error: {exc.strerror}{where}", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON on standard output, always valid UTF-8 (a lone surrogate becomes U+FFFD)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    sys.stdout.flush()
+    sys.stdout.buffer.write(_SURROGATE.sub("\ufffd", text).encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 class ProgressBar:

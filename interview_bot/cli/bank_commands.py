@@ -21,6 +21,7 @@ from interview_bot.cli.app import (
     print_json,
 )
 from interview_bot.knowledge.bank import build_bank, parse_files
+from interview_bot.knowledge.store import DEFAULT_WAIT
 from interview_bot.settings import load_settings
 
 bank_app = typer.Typer(
@@ -35,13 +36,22 @@ def ingest(
     paths: list[Path] = PathsArgument,
     bank: str = BankOption,
     force: bool = typer.Option(False, "--force", help="Rebuild even if no file changed."),
+    wait: float = typer.Option(
+        DEFAULT_WAIT,
+        "--wait",
+        min=0,
+        help="Seconds to wait for another ingest of the same data folder (0: fail at once).",
+    ),
     data_dir: Path = DataDirOption,
     chroma_url: str = ChromaOption,
 ) -> None:
-    """Parse, repair, merge and embed bank files into a Chroma collection."""
+    """Parse, repair, merge and embed bank files into a Chroma collection.
+
+    The bank in use stays whole until the new build is complete, also with --force.
+    """
     bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
     with ProgressBar() as progress:
-        report = bot.ingest(as_paths(paths), progress=progress, force=force)
+        report = bot.ingest(as_paths(paths), progress=progress, force=force, wait=wait)
     state = (
         "unchanged, nothing embedded"
         if report.unchanged
@@ -56,14 +66,18 @@ def ingest(
 
 @bank_app.command("validate")
 @friendly_errors
-def validate(path: Path = typer.Argument(..., help="A bank file.")) -> None:
-    """Check a bank file: exit 0, or exit 2 with file:line: message lines."""
+def validate(
+    paths: list[Path] = typer.Argument(..., help="Bank files or folders.", show_default=False),
+) -> None:
+    """Check bank files: exit 0, or exit 2 with file:line: message lines."""
     settings = load_settings()
-    (parsed,) = parse_files([path], settings.max_upload_bytes)
-    console.print(
-        f"ok: {parsed.path}: {len(parsed.questions)} questions, "
-        f"{parsed.answered} answered ({parsed.format})"
-    )
+    for parsed in parse_files(paths, settings.max_upload_bytes):
+        console.print(
+            f"ok: {parsed.path}: {len(parsed.questions)} questions, "
+            f"{parsed.answered} answered ({parsed.format})",
+            markup=False,
+            highlight=False,
+        )
 
 
 @bank_app.command("stats")

@@ -10,6 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from interview_bot.bot import InterviewBot
+from interview_bot.cli.answers import argument_text, read_answer
 from interview_bot.cli.app import (
     BankOption,
     ChromaOption,
@@ -38,7 +39,12 @@ DATASETS = ("mohler2011.jsonl", "seed_domain.jsonl", "adversarial.jsonl")
 @friendly_errors
 def grade(
     question: str = typer.Option(None, "--question", "-q", help="The interview question."),
-    answer: str = typer.Option(..., "--answer", "-a", help="The candidate's answer."),
+    answer: str = typer.Option(
+        None, "--answer", "-a", help="The candidate's answer; '-' reads it from standard input."
+    ),
+    answer_file: Path = typer.Option(
+        None, "--answer-file", help="Read the answer from this file (any length up to 4 MB)."
+    ),
     reference: str = typer.Option(
         None, "--reference", "-r", help="Grade against this reference instead of the bank's."
     ),
@@ -52,12 +58,18 @@ def grade(
     chroma_url: str = ChromaOption,
 ) -> None:
     """Grade one answer against the rubric (reference from the bank unless given)."""
+    text = read_answer(answer, answer_file)
     bot = InterviewBot(
         load_settings(
             data_dir=data_dir, chroma_url=chroma_url, bank=bank, llm=llm, base_url=base_url
         )
     )
-    result = bot.grade(answer, question=question, question_id=question_id, reference=reference)
+    result = bot.grade(
+        text,
+        question=argument_text(question),
+        question_id=question_id,
+        reference=argument_text(reference),
+    )
     if as_json:
         print_json(result.model_dump(mode="json"))
         return

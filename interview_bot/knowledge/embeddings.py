@@ -7,7 +7,9 @@ text: re-ingesting unchanged text never runs the model again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -27,6 +29,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 _BATCH = 64
+logger = logging.getLogger(__name__)
 
 
 def model_path() -> Path:
@@ -84,11 +87,26 @@ class Embedder:
         if self._cache_path is None:
             return None
         if self._db is None:
-            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self._cache_path, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+            try:
+                self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self._cache_path, check_same_thread=False, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+            except (sqlite3.Error, OSError) as exc:
+                self._give_up_cache(exc)
+                return None
+            self._db = db
         return self._db
+
+    def _give_up_cache(self, exc: Exception) -> None:
+        """The on-disk cache only saves time: when it cannot be used (a full or read-only
+        disk), go on without it and say so once in the log."""
+        logger.warning("Embedding cache %s not used: %s", self._cache_path, exc)
+        self._cache_path = None
+        db, self._db = self._db, None
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
 
     @staticmethod
     def _key(text: str) -> str:
@@ -117,12 +135,17 @@ class Embedder:
             missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
             db = self._connect()
             if missing and db is not None:
-                for start in range(0, len(missing), 500):
-                    chunk = missing[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk)
-                    for key, blob in rows:
-                        self._memory.remember(key, np.frombuffer(blob, dtype=np.float32))
+                try:
+                    for start in range(0, len(missing), 500):
+                        chunk = missing[start : start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        rows = db.execute(
+                            f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk
+                        )
+                        for key, blob in rows:
+                            self._memory.remember(key, np.frombuffer(blob, dtype=np.float32))
+                except sqlite3.Error as exc:
+                    self._give_up_cache(exc)
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memory}
         fresh: dict[str, np.ndarray] = {}
         if todo:
@@ -133,11 +156,16 @@ class Embedder:
                     self._memory.remember(key, vec)
                 db = self._connect()
                 if db is not None:
-                    db.executemany(
-                        "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                        [(k, v.tobytes()) for k, v in fresh.items()],
-                    )
-                    db.commit()
+                    try:
+                        db.executemany(
+                            "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                            [(k, v.tobytes()) for k, v in fresh.items()],
+                        )
+                        db.commit()
+                    except sqlite3.Error as exc:
+                        with contextlib.suppress(sqlite3.Error):
+                            db.rollback()
+                        self._give_up_cache(exc)
         with self._lock:
             found = [fresh.get(k) if k in fresh else self._memory.get(k) for k in keys]
         if any(v is None for v in found):  # evicted meanwhile by a very busy process
