@@ -22,6 +22,7 @@ from interview_bot.cli.app import (
     print_json,
 )
 from interview_bot.cli.render import grade_card
+from interview_bot.errors import InterviewBotError
 from interview_bot.evaluation.cases import load_cases
 from interview_bot.evaluation.runner import EvalReport, run_eval, write_report
 from interview_bot.settings import load_settings
@@ -108,9 +109,14 @@ def _table(reports: list[EvalReport]) -> Table:
     return table
 
 
-def _run(bot: InterviewBot, path: Path) -> EvalReport:
-    """One eval file with the bot's configured grader, with a progress bar."""
+def _run(bot: InterviewBot, path: Path, split: str | None = None) -> EvalReport:
+    """One eval file with the bot's configured grader, with a progress bar; ``split`` keeps
+    only the cases of that split (``test``: questions no fitting has seen)."""
     cases = load_cases(path)
+    if split:
+        cases = [c for c in cases if (c.model_extra or {}).get("split") == split]
+        if not cases:
+            raise InterviewBotError(f"{path}: no case has split {split!r}")
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task(path.name, total=len(cases))
         return run_eval(
@@ -131,6 +137,9 @@ def eval_file(
     report: Path = typer.Option(
         None, "--report", help="Write report.md, scatter.png and grades.json into this folder."
     ),
+    split: str = typer.Option(
+        None, "--split", help="Only cases of this split (e.g. test: questions never fitted)."
+    ),
     bank: str = BankOption,
     data_dir: Path = DataDirOption,
     chroma_url: str = ChromaOption,
@@ -141,7 +150,7 @@ def eval_file(
             data_dir=data_dir, chroma_url=chroma_url, bank=bank, llm=llm, base_url=base_url
         )
     )
-    result = _run(bot, file)
+    result = _run(bot, file, split)
     if report is not None:
         written = write_report(result, report)
         err_console.print("wrote " + ", ".join(str(p) for p in written))
@@ -149,6 +158,11 @@ def eval_file(
         print_json(result.as_json())
         return
     console.print(_table([result]))
+    if result.kinds:
+        kinds = Table("kind", "n", "human", "predicted", title="mean grade per answer kind (0-5)")
+        for kind, s in result.kinds.items():
+            kinds.add_row(kind, str(s.n), f"{s.human:.2f}", f"{s.predicted:.2f}")
+        console.print(kinds)
     worst = Table("human", "predicted", "question", "answer", title="largest disagreements")
     for r in result.worst(5):
         worst.add_row(

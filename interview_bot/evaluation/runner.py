@@ -35,6 +35,14 @@ class CaseResult(BaseModel):
     error: str | None = None
 
 
+class KindStats(BaseModel):
+    """How one kind of answer (``complete``, ``fluent_wrong``, ...) was graded, on 0..5."""
+
+    n: int
+    human: float
+    predicted: float
+
+
 class EvalReport(BaseModel):
     file: str
     grader: str
@@ -45,6 +53,26 @@ class EvalReport(BaseModel):
     metrics: Metrics
     groups: dict[str, Metrics]
     results: list[CaseResult]
+
+    @property
+    def kinds(self) -> dict[str, KindStats]:
+        """Mean human and predicted grade (rescaled to 0..5) per answer ``kind``, for cases
+        that carry one: a grader that praises wrong answers shows here, whatever its r."""
+        found: dict[str, list[tuple[float, float]]] = {}
+        for r in self.results:
+            kind = r.case.get("kind")
+            if r.predicted is None or not isinstance(kind, str):
+                continue
+            scale = 5.0 / float(r.case.get("max_score") or 5.0)
+            found.setdefault(kind, []).append((r.case["score"] * scale, r.predicted * scale))
+        return {
+            kind: KindStats(
+                n=len(pairs),
+                human=round(sum(h for h, _ in pairs) / len(pairs), 2),
+                predicted=round(sum(p for _, p in pairs) / len(pairs), 2),
+            )
+            for kind, pairs in sorted(found.items())
+        }
 
     def worst(self, count: int = WORST) -> list[CaseResult]:
         """The cases where the grader and the human disagree most."""
@@ -61,6 +89,7 @@ class EvalReport(BaseModel):
             "cases_per_second": round(self.cases_per_second, 1),
             "metrics": self.metrics.model_dump(),
             "groups": {k: v.model_dump() for k, v in self.groups.items()},
+            "kinds": {k: v.model_dump() for k, v in self.kinds.items()},
             "cases": [r.case | {"predicted": r.predicted, "error": r.error} for r in self.results],
         }
 
@@ -210,6 +239,12 @@ def render_markdown(report: EvalReport) -> str:
     ]
     for name, g in sorted(report.groups.items()):
         lines.append(f"| {name} | {g.n} | {g.pearson:.3f} | {g.rmse:.3f} | {g.within_1:.3f} |")
+    if report.kinds:
+        lines += ["", "## Per answer kind (mean grade, 0-5)", ""]
+        lines += ["| kind | n | human | predicted |", "|---|---|---|---|"]
+        lines += [
+            f"| {k} | {s.n} | {s.human:.2f} | {s.predicted:.2f} |" for k, s in report.kinds.items()
+        ]
     lines += [
         "",
         "## Largest disagreements",
