@@ -88,7 +88,12 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata={"help": "Address the web app listens on."})
     port: int = field(default=7860, metadata={"help": "Port the web app listens on."})
     auth: str | None = field(
-        default=None, metadata={"help": "USER:PASS required to open the web app."}
+        default=None,
+        metadata={"help": "USER:PASS required to open the web app (several: comma-separated)."},
+    )
+    users_file: Path | None = field(
+        default=None,
+        metadata={"help": "File of USER:HASH lines (`interview-bot add-user`) for the web app."},
     )
     max_upload_bytes: int = field(
         default=2_000_000, metadata={"help": "Largest bank file accepted, in bytes."}

@@ -38,10 +38,10 @@ def test_practice_grades_answers_and_accepts_the_same_commands(
     text = "first line of my answer\n<b>second</b> line\n\nhint\nskip\nend\n"
     output = practice(settings.data_dir, text, "--length", "3")
     assert "Question 1 of 3" in output
-    assert "Score 9.5/10 (95%)" in output and "Nicely done." in output
+    assert "Score: 9.5 / 10 (95%)" in output and "Nicely done." in output
     assert "✓ covered point 0" in output
     assert "Hint 1/" in output
-    assert "Answered 1, skipped 1" in output
+    assert "1 question answered, 1 skipped" in output
     assert bot.calls[0]["answer"] == "first line of my answer\n<b>second</b> line"
 
 
@@ -62,6 +62,17 @@ def test_end_of_input_pauses_and_resume_continues(bot: FakeBot, settings: Settin
     resumed = practice(settings.data_dir, "end\n", "--resume")
     assert f"Resuming interview {session.id}." in resumed
     assert "Question 2 of 3" in resumed
+
+
+def test_each_user_resumes_only_their_own_interview(bot: FakeBot, settings: Settings) -> None:
+    practice(settings.data_dir, "an answer\n\n", "--length", "3", "--user", "alice")
+    store = ProgressStore(settings.progress_path)
+    (session,) = store.sessions()
+    assert session.owner == "alice"
+    other = practice(settings.data_dir, "end\n", "--resume", "--user", "bob")
+    assert "Resuming" not in other and "Question 1 of" in other
+    mine = practice(settings.data_dir, "end\n", "--resume", "--user", "alice")
+    assert f"Resuming interview {session.id}." in mine
 
 
 def test_unknown_topic_and_difficulty_are_clear_errors(bot: FakeBot, settings: Settings) -> None:

@@ -137,19 +137,22 @@ def test_topic_stats_time_series_and_extremes(store: ProgressStore) -> None:
     record(store, sid, "q2", "Attention", 0.5)
     record(store, sid, "q3", "Positions", 0.2)
     record(store, sid, "q3", "Positions", 0.8, kind="followup")  # follow-ups are not in means
-    record(store, sid, "q4", "Positions", None, kind="skip")  # a skip counts 0
+    record(store, sid, "q4", "Positions", None, kind="skip")  # counted apart, not as a 0
+    record(store, sid, "q5", "Memory", None, kind="skip")  # a topic with skips only
     stats = {t.topic: t for t in topic_stats(store, sid)}
     assert stats["Attention"].mean_fraction == pytest.approx(0.7)
-    assert stats["Positions"].mean_fraction == pytest.approx(0.1)
-    assert stats["Positions"].attempts == 2
-    assert [t.topic for t in topic_stats(store, sid)] == ["Positions", "Attention"]  # weakest first
+    assert stats["Positions"].mean_fraction == pytest.approx(0.2)
+    assert (stats["Positions"].attempts, stats["Positions"].skipped) == (1, 1)
+    assert (stats["Memory"].attempts, stats["Memory"].mean_fraction) == (0, None)
+    # weakest first, topics with nothing scored last
+    assert [t.topic for t in topic_stats(store, sid)] == ["Positions", "Attention", "Memory"]
     assert [f for _, f, _ in score_over_time(store)] == pytest.approx([0.9, 0.5, 0.2])
     strongest, weakest = extremes(store, sid, n=2)
-    assert [a.question_id for a in weakest] == ["q4", "q3"]
+    assert [a.question_id for a in weakest] == ["q3"]  # skips are not "weakest"
     assert [a.question_id for a in strongest] == ["q1", "q2"]
     summary = session_summary(store, sid)
-    assert (summary.answered, summary.skipped) == (3, 1)
-    assert summary.mean_fraction == pytest.approx((0.9 + 0.5 + 0.2 + 0.0) / 4)
+    assert (summary.answered, summary.skipped, summary.scored) == (3, 2, 3)
+    assert summary.mean_fraction == pytest.approx((0.9 + 0.5 + 0.2) / 3)
 
 
 def test_stats_are_per_bank(store: ProgressStore) -> None:
@@ -193,6 +196,96 @@ def test_exports_hold_the_attempts_and_never_the_state(store: ProgressStore) -> 
     assert data["attempts"][0]["grade"]["score"] == 6.0
     text = export_markdown(store, sid)
     assert "# Interview session" in text
-    assert "| Attention | 2 | 30% |" in text
+    assert "| Attention | 1 | 1 | 60% |" in text  # the skip is counted apart, not as 0%
     assert "> line one\n> line two" in text
     assert "score 6/10" in text and "Canned feedback." in text
+    assert "*skip, topic Attention, skipped," in text
+    # escaped like the screen: the tags show as text, the pipe cannot break the heading
+    assert "Pipes \\| and &lt;b&gt;tags&lt;/b&gt;?" in text and "<b>" not in text
+
+
+OLD_SCHEMA = """
+CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,
+    ended_at TEXT, bank TEXT NOT NULL, settings TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE attempts (id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id INTEGER NOT NULL REFERENCES sessions(id), question_id TEXT NOT NULL,
+    question TEXT NOT NULL, topic TEXT, answer TEXT NOT NULL, grade_json TEXT, score REAL,
+    max_score REAL, grader TEXT, created_at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('answer', 'followup', 'skip')));
+CREATE INDEX attempts_session ON attempts(session_id);
+CREATE TABLE cards (bank TEXT NOT NULL, question_id TEXT NOT NULL, card_json TEXT NOT NULL,
+    updated_at TEXT NOT NULL, PRIMARY KEY (bank, question_id));
+"""
+
+
+def test_a_database_from_before_owners_migrates_without_loss(tmp_path: Path) -> None:
+    from interview_bot.practice.owners import default_owner
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    grade = make_grade(0.7).model_copy(update={"answer": "old answer"})
+    old.execute(
+        "INSERT INTO sessions (started_at, bank, settings, state) VALUES "
+        "('2025-01-01T00:00:00', 'default', '{\"length\": 2}', '{\"current\": \"q2\"}')"
+    )
+    old.execute(
+        "INSERT INTO attempts (session_id, question_id, question, topic, answer, grade_json, "
+        "score, max_score, grader, created_at, kind) VALUES "
+        "(1, 'q1', 'Q1?', 'Attention', 'old answer', ?, 7, 10, 'offline', '2025-01-01', 'answer')",
+        (grade.model_dump_json(),),
+    )
+    old.execute("INSERT INTO cards VALUES ('default', 'q1', '{\"c\": 1}', '2025-01-01')")
+    old.commit()
+    old.close()
+
+    store = ProgressStore(path)
+    me = default_owner()
+    (session,) = store.sessions(owner=me)
+    assert session.state == {"current": "q2"} and session.settings == {"length": 2}
+    (attempt,) = store.attempts(session.id)
+    assert attempt.answer == "old answer" and attempt.score == 7 and attempt.hints == 0
+    assert attempt.grade is not None and attempt.grade.answer == "old answer"
+    assert store.cards("default", me) == {"q1": '{"c": 1}'}
+    assert store.sessions(owner="someone-else") == []
+    # the migrated database takes new rows, and opening it again changes nothing
+    record(store, session.id, "q2", "Attention", 0.5)
+    again = ProgressStore(path)
+    assert len(again.attempts(session.id)) == 2 and again.cards("default", me)
+
+
+def test_sessions_and_cards_are_per_owner(store: ProgressStore) -> None:
+    a = store.start_session("default", {}, owner="alice")
+    b = store.start_session("default", {}, owner="bob")
+    for sid, fraction in ((a, 0.9), (b, 0.1)):
+        store.record_attempt(
+            sid,
+            question_id="q1",
+            question="Q?",
+            topic="Attention",
+            answer="x",
+            grade=make_grade(fraction),
+            kind="answer",
+            card=("default", f'{{"f": {fraction}}}'),
+        )
+    assert [s.id for s in store.sessions(owner="alice")] == [a]
+    last = store.last_open_session("default", "bob")
+    assert last is not None and last.id == b
+    assert store.cards("default", "alice") == {"q1": '{"f": 0.9}'}
+    assert store.cards("default", "bob") == {"q1": '{"f": 0.1}'}
+    assert topic_stats(store, bank="default", owner="bob")[0].mean_fraction == pytest.approx(0.1)
+    assert [f for _, f, _ in score_over_time(store, owner="alice")] == [0.9]
+
+
+def test_an_answer_is_stored_once(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    answer = "a long answer " * 1000
+    grade = make_grade(0.5).model_copy(update={"answer": answer})
+    store.record_attempt(
+        sid, question_id="q1", question="Q?", topic=None, answer=answer, grade=grade, kind="answer"
+    )
+    raw = sqlite3.connect(store.path).execute("SELECT grade_json FROM attempts").fetchone()[0]
+    assert "a long answer" not in raw
+    (attempt,) = store.attempts(sid)
+    assert attempt.grade is not None and attempt.grade.answer == answer

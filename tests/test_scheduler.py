@@ -103,7 +103,7 @@ def test_new_questions_spread_over_topics(store: ProgressStore) -> None:
     topics: list[str] = []
     for _ in range(len(GRADABLE)):
         pick = rep.next_question(GRADABLE, asked=asked, last_topic=topics[-1] if topics else None)
-        assert pick is not None and pick.reason == "new"
+        assert pick is not None and pick.reason == "new to you"
         asked.append(pick.question.id)
         topics.append(topic_of(pick.question))
     assert sorted(asked) == sorted(q.id for q in GRADABLE)
@@ -150,3 +150,36 @@ def test_card_json_round_trip(store: ProgressStore) -> None:
     raw = rep.review("q-ln", 0.5, now=NOW)
     card = Card.from_json(raw)
     assert card.last_review == NOW
+
+
+def test_an_answer_after_hints_is_never_mastery(store: ProgressStore) -> None:
+    assert rating_for(1.0, hints=1) == Rating.Hard
+    assert rating_for(0.1, hints=3) == Rating.Again  # the cap never raises a rating
+    rep = Repetition(store, "default")
+    clean = Card.from_json(rep.review("q-rope", 1.0, now=NOW))
+    hinted = Card.from_json(rep.review("q-pe", 1.0, now=NOW, hints=2))
+    assert hinted.due < clean.due  # the hinted question comes back sooner
+
+
+def test_cards_and_reasons_belong_to_one_owner(store: ProgressStore) -> None:
+    alice = Repetition(store, "default", owner="alice")
+    bob = Repetition(store, "default", owner="bob")
+    sid = store.start_session("default", {}, owner="alice")
+    store.record_attempt(
+        sid,
+        question_id="q-rope",
+        question="Q?",
+        topic="Positions",
+        answer="a",
+        grade=make_grade(0.2),
+        kind="answer",
+        card=("default", alice.review("q-rope", 0.2, now=NOW - timedelta(days=5))),
+    )
+    assert set(alice.cards()) == {"q-rope"} and bob.cards() == {}
+    rope = next(q for q in QUESTIONS if q.id == "q-rope")
+    pe = next(q for q in QUESTIONS if q.id == "q-pe")
+    mha = next(q for q in QUESTIONS if q.id == "q-mha")
+    assert alice.reason(rope, now=NOW) == "due for review"
+    assert alice.reason(pe, now=NOW).startswith("weak topic: Positions (20%")
+    assert alice.reason(mha, now=NOW) == "new to you"
+    assert bob.reason(rope, now=NOW) == "new to you"  # alice's record is not bob's

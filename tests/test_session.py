@@ -6,7 +6,12 @@ import pytest
 from fake_bot import FakeBot, make_grade
 
 from interview_bot.grading.choice import GraderChoice
-from interview_bot.practice.intents import parse_command, parse_own_question, subject_of
+from interview_bot.practice.intents import (
+    MAX_MESSAGE_CHARS,
+    parse_command,
+    parse_own_question,
+    subject_of,
+)
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.session import InterviewSession, SessionError
 from interview_bot.practice.turns import SessionConfig
@@ -36,7 +41,7 @@ def test_fixed_interview_runs_to_a_summary(bot: FakeBot, store: ProgressStore) -
     assert len(session.config.plan) == 3
     first = session.prompt
     assert first is not None and (first.number, first.total) == (1, 3)
-    assert first.reason == "next in your interview plan"
+    assert first.reason == "new to you"  # the real reason, from this owner's record
     seen = [first.question_id]
     for i in range(3):
         bot.enqueue(make_grade(0.9, missed=0))
@@ -194,14 +199,14 @@ def test_adaptive_interview_says_why_and_respects_length(
     bot: FakeBot, store: ProgressStore
 ) -> None:
     session = start(bot, store, adaptive=True, length=3)
-    assert session.prompt is not None and session.prompt.reason == "new"
+    assert session.prompt is not None and session.prompt.reason == "new to you"
     topics = [session.prompt.topic]
     bot.enqueue(make_grade(0.2, missed=2), make_grade(0.9, missed=0), make_grade(0.9, missed=0))
     turn = session.handle("bad answer")
     assert turn.prompt is not None
     topics.append(turn.prompt.topic)
     assert topics[0] != topics[1]
-    assert turn.prompt.reason.startswith("weak topic") or turn.prompt.reason == "new"
+    assert turn.prompt.reason.startswith("weak topic") or turn.prompt.reason == "new to you"
     session.handle("good")
     last = session.handle("good")
     assert last.summary is not None and last.summary.answered == 3
@@ -287,3 +292,64 @@ def test_session_settings_hold_the_grader_but_never_a_key(
     settings = store.session(session.id).settings
     assert settings["llm"] == "openai:gpt-4o-mini"
     assert not any("key" in name for name in settings)
+
+
+def test_resume_finds_only_the_owners_own_interview(bot: FakeBot, store: ProgressStore) -> None:
+    alice, _ = InterviewSession.start(bot, store, SessionConfig(length=2), owner="alice")
+    assert InterviewSession.resume(bot, store, owner="bob") is None
+    found = InterviewSession.resume(bot, store, owner="alice")
+    assert found is not None and found.id == alice.id and found.owner == "alice"
+
+
+def test_hints_are_recorded_with_the_answer_and_cap_the_card(
+    bot: FakeBot, store: ProgressStore
+) -> None:
+    session = start(bot, store, length=2)
+    qid = session.prompt.question_id  # type: ignore[union-attr]
+    session.handle("hint")
+    session.handle("hint")
+    bot.enqueue(make_grade(1.0, missed=0))
+    turn = session.handle("every key point, as the hints said")
+    assert turn.hints == 2 and turn.grade is not None
+    (attempt,) = store.attempts(session.id)
+    assert attempt.hints == 2
+    # the same question answered as well without hints, by someone else
+    clean, _ = InterviewSession.start(bot, store, SessionConfig(seed=1, length=2), owner="b")
+    assert clean.prompt is not None and clean.prompt.question_id == qid
+    bot.enqueue(make_grade(1.0, missed=0))
+    clean.handle("a clean answer")
+    hinted_due = session.repetition.cards()[qid].due
+    clean_due = clean.repetition.cards()[qid].due
+    assert hinted_due < clean_due  # a hinted answer is not mastery
+    assert session.summary().hinted == 1
+    exchanges = session.transcript()
+    assert [(e.number, e.kind, e.hints) for e in exchanges] == [(1, "answer", 2)]
+    assert exchanges[0].grade is not None and exchanges[0].grade.score == 10
+
+
+def test_lone_surrogates_are_replaced_and_long_answers_refused(
+    bot: FakeBot, store: ProgressStore
+) -> None:
+    session = start(bot, store, length=2)
+    session.handle("broken \ud800 text")
+    (attempt,) = store.attempts(session.id)
+    assert attempt.answer == "broken \ufffd text"
+    with pytest.raises(SessionError, match=r"131,073 characters long; an answer may have at most"):
+        session.handle("x" * (MAX_MESSAGE_CHARS + 1))
+    assert len(store.attempts(session.id)) == 1  # nothing stored, the interview goes on
+
+
+def test_transcript_numbers_questions_follow_ups_and_skips(
+    bot: FakeBot, store: ProgressStore
+) -> None:
+    session = start(bot, store, length=3)
+    bot.enqueue(make_grade(0.6, covered=1, missed=1), make_grade(0.9))
+    session.handle("partial")
+    session.handle("the follow-up answer")
+    session.handle("skip")
+    kinds = [(e.number, e.kind, e.answer) for e in session.transcript()]
+    assert kinds == [
+        (1, "answer", "partial"),
+        (1, "followup", "the follow-up answer"),
+        (2, "skip", ""),
+    ]

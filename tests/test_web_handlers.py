@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,23 @@ from fake_bot import FakeBot, make_grade
 from interview_bot.errors import LLMError
 from interview_bot.grading.choice import GraderChoice
 from interview_bot.grading.result import CriterionScore
+from interview_bot.practice.owners import owner_tag
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.settings import Settings
 from interview_bot.web import UnsafeListenError, build_app
 from interview_bot.web.app import check_listen, parse_auth
-from interview_bot.web.banks import BankHandlers
+from interview_bot.web.banks import BankHandlers, private_bank
 from interview_bot.web.interview import ADAPTIVE, FIXED, InterviewHandlers
 from interview_bot.web.progress_tab import ProgressHandlers
-from interview_bot.web.render import escape_text, grade_card
+from interview_bot.web.render import escape_text, for_web, grade_card
 from interview_bot.web.state import UserState, check_grader, save_grader
+from interview_bot.web.users import (
+    AuthError,
+    LoginThrottle,
+    add_user,
+    load_accounts,
+)
+from interview_bot.web.users import parse_auth as parse_accounts
 
 XSS = "<img src=x onerror=alert(1)>"
 BROKEN = (
@@ -98,16 +107,20 @@ def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBo
     history, user, *_, box = chat.send("my answer", user, history)
     assert box == ""
     assert "### Score: 9 / 10" in texts(history) and "Question 2 of 3" in texts(history)
+    before = len(history)
     history, user, *_, box = chat.command("hint", user, history)
     assert "Hint 1/" in texts(history) and "value" not in box  # a button keeps the draft
+    # the hint alone is added: the question is not posted again
+    assert len(history) == before + 2 and "Question 2 of 3" not in texts(history[before:])
     history, user, *_ = chat.command("repeat", user, history)
     history, user, *_ = chat.command("skip", user, history)
     assert "Question 3 of 3" in texts(history)
     history, user, status, summary, frame, visible, _box = chat.command("end", user, history)
     assert "Interview summary" in summary and visible["visible"] is True
-    assert list(frame.columns) == ["topic", "score"] and len(frame) == 2
-    assert set(frame["score"]) == {90.0, 0.0}
-    assert "No interview running" in status
+    # the skipped question is counted apart: no 0% bar, and the summary says so
+    assert list(frame.columns) == ["topic", "score"] and list(frame["score"]) == [90.0]
+    assert "1 question answered, 1 skipped (skips are not scores)" in summary
+    assert f"Interview {user.session_id} is over" in status
     history, user, *_ = chat.send("another answer", user, history)
     assert "Press **Start**" in history[-1]["content"]
 
@@ -136,14 +149,65 @@ def test_errors_are_shown_and_the_answer_is_kept(
     assert store.attempts(user.session_id) == []
 
 
-def test_resume_reopens_the_unfinished_interview(chat: InterviewHandlers) -> None:
-    history, user, *_ = chat.start([], "any", FIXED, 3, UserState(), [])
+def test_a_reload_brings_back_the_interview_with_its_cards(
+    chat: InterviewHandlers, bot: FakeBot
+) -> None:
+    alice = UserState(owner="browser:" + "a" * 32)
+    history, user, *_ = chat.start([], "any", FIXED, 3, alice, [])
+    bot.enqueue(make_grade(0.7, missed=0))
+    history, user, *_ = chat.command("hint", user, history)
+    history, user, *_ = chat.send("first <b>answer</b>", user, history)
+    # a reload: a fresh page state for the same browser id
+    restored, again, status, *_ = chat.restore(UserState(owner=alice.owner))
+    assert again.session_id == user.session_id
+    shown = texts(restored)
+    assert "### Score: 7 / 10 (70%) · after 1 hint" in shown  # the card, hint mark included
+    assert "first &lt;b&gt;answer&lt;/b&gt;" in shown
+    assert "Question 2 of 3" in shown and "Question 2 of 3" in status
+    # Resume does the same; another browser sees nothing of it
+    resumed, *_ = chat.resume(UserState(owner=alice.owner), [])
+    assert "### Score: 7 / 10" in texts(resumed)
+    other, nobody, *_ = chat.resume(UserState(owner="browser:" + "b" * 32), [])
+    assert nobody.session_id is None and "No unfinished interview" in texts(other)
+    empty, nobody, *_ = chat.restore(UserState(owner="browser:" + "b" * 32))
+    assert empty == [] and nobody.session_id is None
+
+
+def test_a_session_id_of_someone_else_is_never_opened(chat: InterviewHandlers) -> None:
+    history, alice, *_ = chat.start([], "any", FIXED, 3, UserState(owner="alice"), [])
+    mallory = UserState(owner="mallory", session_id=alice.session_id)
+    history, *_ = chat.send("my answer into alice's interview", mallory, [])
+    assert "Press **Start**" in history[-1]["content"]
+    assert chat.progress.attempts(alice.session_id) == []
+
+
+def test_a_grader_change_applies_to_the_next_answer(chat: InterviewHandlers, bot: FakeBot) -> None:
+    user, _, _ = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "http://x/v1", "")
+    history, user, *_ = chat.start([], "any", FIXED, 3, user, [])
     chat.send("first", user, history)
-    fresh_browser = UserState()
-    history, user2, _status, *_ = chat.resume(fresh_browser, [])
-    assert user2.session_id == user.session_id
-    assert "Question 2 of 3" in texts(history)
-    assert "Resuming interview" in texts(history)
+    assert bot.calls[-1]["grader"].spec == "openai:gpt-4o-mini"
+    user, status, _ = save_grader(user, "offline", "openai:gpt-4o-mini", "", "")
+    assert "next answer" in status
+    bot.enqueue(make_grade(0.8).model_copy(update={"grader": "offline"}))
+    history, *_ = chat.send("second", user, history)
+    assert bot.calls[-1]["grader"] == GraderChoice()
+    assert "graded by the offline grader" in history[-3]["content"] + history[-2]["content"]
+
+
+def test_surrogates_long_answers_and_one_stored_copy(
+    chat: InterviewHandlers, store: ProgressStore
+) -> None:
+    history, user, *_ = chat.start([], "any", FIXED, 3, UserState(), [])
+    history, user, *_, box = chat.send("half \ud800 broken", user, history)
+    assert box == "" and "half \ufffd broken" in texts(history)
+    json.dumps(history).encode("utf-8")  # what Gradio sends back must be valid UTF-8
+    history, user, *_, box = chat.send("x" * 500_000, user, history)
+    assert "(a message of 500,000 characters)" in texts(history)
+    assert "x" * 100 not in texts(history)  # the refused text is not echoed
+    assert "at most 131,072" in history[-1]["content"] and "value" not in box
+    (attempt,) = store.attempts(user.session_id)
+    raw = sqlite3.connect(store.path).execute("SELECT grade_json FROM attempts").fetchone()[0]
+    assert attempt.answer == "half \ufffd broken" and "broken" not in raw
 
 
 def test_api_key_is_used_for_the_call_but_never_echoed_or_stored(
@@ -177,10 +241,25 @@ def test_api_key_is_used_for_the_call_but_never_echoed_or_stored(
 
 
 def test_test_connection_reports_clearly_without_the_key(settings: Settings) -> None:
-    assert "needs no connection" in check_grader(settings, UserState())
+    assert "no connection to test" in check_grader(settings, UserState())
+    user, status, _ = save_grader(UserState(), "LLM", "", "", "")
+    assert "Type an LLM spec" in status and user.grader.offline
+    assert "Type an LLM spec" in check_grader(settings, user, "LLM")
     user, _, _ = save_grader(UserState(), "LLM", "openai:m", "http://127.0.0.1:9/v1", "sk-abc")
     message = check_grader(replace(settings, llm_timeout=5), user)
     assert message.startswith("⚠️") and "127.0.0.1:9" in message and "sk-abc" not in message
+    assert "--" not in message and "OPENAI_BASE_URL" not in message  # no CLI advice on the web
+
+
+def test_terminal_advice_is_reworded_for_the_browser() -> None:
+    text = for_web(
+        "No LLM reachable at http://x - start the server or fix --base-url / "
+        "OPENAI_BASE_URL, or pass --llm offline"
+    )
+    assert text == (
+        "No LLM reachable at http://x - start the server or fix the Base URL in the Settings "
+        "tab, or choose offline in the Settings tab"
+    )
 
 
 def test_bank_upload_validation_and_ingest(
@@ -199,12 +278,33 @@ def test_bank_upload_validation_and_ingest(
     message, dropdown, user = banks.ingest(
         str(good), "mine", UserState(session_id=4), lambda *a, **k: calls.append((a, k))
     )
-    assert "into bank **mine** (2 questions)" in message
-    assert user.bank == "mine" and user.session_id is None
-    assert dropdown["value"] == "mine" and "mine" in dropdown["choices"]
-    assert calls and (settings.data_dir / "uploads" / "mine" / "good.md").exists()
+    assert "into your bank **mine** (2 questions)" in message
+    mine = private_bank(UserState().who, "mine")
+    assert user.bank == mine and user.session_id is None
+    assert dropdown["value"] == mine and ("mine (yours)", mine) in dropdown["choices"]
+    assert calls
+    assert (settings.data_dir / "uploads" / owner_tag(user.who) / "mine" / "good.md").exists()
     bad_name, _, _ = banks.ingest(str(good), "../etc", UserState())
     assert "not usable" in bad_name
+
+
+def test_uploads_go_to_the_uploaders_own_banks_and_never_replace_default(
+    bot: FakeBot, settings: Settings, tmp_path: Path
+) -> None:
+    banks = BankHandlers(bot, settings)
+    good = tmp_path / "good.md"
+    good.write_text(GOOD, encoding="utf-8")
+    default_before = list(bot.banks["default"])
+    refused, _, same = banks.ingest(str(good), "default", UserState(owner="alice"))
+    assert "cannot be replaced from the web app" in refused and same.bank == "default"
+    assert bot.banks["default"] == default_before
+    _, _, alice = banks.ingest(str(good), "mine", UserState(owner="alice"))
+    _, _, bob = banks.ingest(str(good), "mine", UserState(owner="bob"))
+    assert alice.bank != bob.bank and bot.banks["default"] == default_before
+    assert [b for _, b in banks.banks(alice)] == sorted(["default", alice.bank])
+    assert bob.bank not in [b for _, b in banks.banks(alice)]
+    message, still = banks.switch(bob.bank, alice)
+    assert "Choose one" in message and still.bank == alice.bank
 
 
 def test_oversized_upload_is_refused_before_parsing(
@@ -246,12 +346,18 @@ def test_progress_tab_plots_table_and_exports(
     assert str(over_time["time"].dtype).startswith("datetime64")
     assert list(mastery.columns) == [
         "topic",
-        "answers",
-        "mean score %",
+        "scored",
+        "skipped",
+        "mean %",
+        "hinted",
         "last practised",
-        "due now",
+        "due",
     ]
-    assert mastery["answers"].sum() == 2
+    assert mastery["scored"].sum() == 2
+    # someone else's progress tab is empty, and they cannot export this interview
+    other = UserState(owner="someone-else", session_id=user.session_id)
+    assert len(progress.refresh(other)[0]) == 0
+    assert progress.export(other)[2] == "No interview to export yet."
     md, js, note = progress.export(user)
     assert md and js and Path(md).read_text().startswith(f"# Interview session {user.session_id}")
     assert len(json.loads(Path(js).read_text())["attempts"]) == 2
@@ -268,3 +374,44 @@ def test_build_app_and_listen_rules(bot: FakeBot, settings: Settings) -> None:
     assert parse_auth("me:p:w") == ("me", "p:w") and parse_auth(None) is None
     with pytest.raises(UnsafeListenError, match="USER:PASS"):
         parse_auth("me")
+    assert parse_accounts("a:1, b:2:3") == [("a", "1"), ("b", "2:3")]
+    with pytest.raises(AuthError, match="without spaces"):
+        parse_accounts("browser x:pw")
+
+
+def test_users_file_holds_hashes_and_checks_passwords(tmp_path: Path) -> None:
+    path = tmp_path / "users"
+    assert add_user(path, "alice", "correct horse") is True
+    assert add_user(path, "bob", "battery staple") is True
+    assert add_user(path, "alice", "new password") is False  # a changed password
+    text = path.read_text()
+    assert "correct horse" not in text and "new password" not in text
+    assert text.count("alice:scrypt$") == 1 and (path.stat().st_mode & 0o777) == 0o600
+    accounts = load_accounts("carol:plain", path)
+    assert len(accounts) == 3
+    assert accounts.check("alice", "new password") and not accounts.check("alice", "correct horse")
+    assert accounts.check("carol", "plain") and not accounts.check("carol", "Plain")
+    assert not accounts.check("nobody", "x")
+    path.write_text("alice:plaintext\n")
+    with pytest.raises(AuthError, match=r"users:1: expected USER:scrypt"):
+        load_accounts(None, path)
+
+
+def test_failed_logins_slow_down_then_lock_out_per_user_and_address() -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(lock_after=5, address_lock_after=8, lockout_s=60, clock=lambda: now[0])
+    delays = [throttle.failed("alice", "10.0.0.1") for _ in range(4)]
+    assert delays == [0.5, 1.0, 2.0, 4.0]  # each failure answers more slowly
+    assert throttle.locked_for("alice", "10.0.0.1") == 0
+    throttle.failed("alice", "10.0.0.1")  # the fifth in a row: locked out
+    assert throttle.locked_for("alice", "10.0.0.1") == 60
+    assert throttle.locked_for("alice", "10.0.0.2") == 0  # the same name from elsewhere
+    assert throttle.locked_for("bob", "10.0.0.3") == 0
+    now[0] += 61
+    assert throttle.locked_for("alice", "10.0.0.1") == 0  # a short lockout
+    throttle.failed("alice", "10.0.0.1")
+    throttle.succeeded("alice", "10.0.0.1")
+    assert throttle.failed("alice", "10.0.0.1") == 0.5  # a success starts the count again
+    for name in "abcdefgh":  # one address trying many names is locked out as a whole
+        throttle.failed(name, "10.0.0.9")
+    assert throttle.locked_for("zed", "10.0.0.9") == 60

@@ -22,6 +22,7 @@ from interview_bot.cli.render import turn_parts
 from interview_bot.grading.choice import GraderChoice
 from interview_bot.knowledge.models import Difficulty
 from interview_bot.practice.intents import parse_command, parse_own_question
+from interview_bot.practice.owners import check_user_name, default_owner
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.session import InterviewSession
 from interview_bot.practice.turns import SessionConfig, Turn
@@ -53,7 +54,15 @@ def serve(
     bank: str = BankOption,
     llm: str = LlmOption,
     base_url: str = BaseUrlOption,
-    auth: str = typer.Option(None, "--auth", help="USER:PASS required to open the app."),
+    auth: list[str] = typer.Option(
+        None,
+        "--auth",
+        help="USER:PASS that may open the app; repeat for each person (each has their own "
+        "interviews and progress).",
+    ),
+    users_file: Path = typer.Option(
+        None, "--users-file", help="File of USER:HASH lines made by `interview-bot add-user`."
+    ),
     data_dir: Path = DataDirOption,
     chroma_url: str = ChromaOption,
 ) -> None:
@@ -67,10 +76,31 @@ def serve(
             bank=bank,
             llm=llm,
             base_url=base_url,
-            auth=auth,
+            auth=",".join(auth) if auth else None,
+            users_file=users_file,
             data_dir=data_dir,
             chroma_url=chroma_url,
         )
+    )
+
+
+@app.command("add-user")
+@friendly_errors
+def add_user(
+    users_file: Path = typer.Argument(..., help="The users file (created if missing)."),
+    user: str = typer.Argument(..., help="User name: no spaces, ':' or ','."),
+    password: str = typer.Option(
+        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True
+    ),
+) -> None:
+    """Add a web-app user (or change their password) in a users file, as a scrypt hash."""
+    from interview_bot.web.users import add_user as write_user
+
+    new = write_user(users_file, user, password)
+    console.print(
+        f"{'Added' if new else 'Changed the password of'} {user} in {users_file}. "
+        f"Serve with: interview-bot serve --users-file {users_file}",
+        highlight=False,
     )
 
 
@@ -108,6 +138,12 @@ def practice(
     length: int = typer.Option(5, "--length", min=1, max=200, help="Number of questions."),
     adaptive: bool = typer.Option(False, "--adaptive", help="Spaced repetition picks questions."),
     resume: bool = typer.Option(False, "--resume", help="Continue the last unfinished interview."),
+    user: str = typer.Option(
+        None,
+        "--user",
+        help="Whose interviews and progress these are (default: your OS user name; a web "
+        "user's login name reaches theirs).",
+    ),
     data_dir: Path = DataDirOption,
     chroma_url: str = ChromaOption,
 ) -> None:
@@ -121,9 +157,14 @@ def practice(
     bot.ensure_bank()
     threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     progress = ProgressStore(settings.progress_path)
+    owner = check_user_name(user, "--user") if user else default_owner()
     # Flags given now win over the grader an interview was started with.
     grader = GraderChoice(spec=settings.llm, base_url=settings.base_url) if llm else None
-    session = InterviewSession.resume(bot, progress, settings.bank, grader) if resume else None
+    session = (
+        InterviewSession.resume(bot, progress, settings.bank, grader, owner=owner)
+        if resume
+        else None
+    )
     if session is not None:
         console.print(Text(f"Resuming interview {session.id}.", style="bold"))
         turn = session.opening()
@@ -137,7 +178,7 @@ def practice(
             llm=settings.llm,
             base_url=settings.base_url,
         )
-        session, turn = InterviewSession.start(bot, progress, config, grader)
+        session, turn = InterviewSession.start(bot, progress, config, grader, owner=owner)
     console.print(Text(COMMAND_HELP, style="dim"))
     print_turn(turn)
     while not session.ended:
@@ -148,7 +189,8 @@ def practice(
         if text is None:
             console.print(
                 Text(
-                    f"Paused. Resume with: interview-bot practice --resume --bank {settings.bank}",
+                    f"Paused. Resume with: interview-bot practice --resume --bank {settings.bank}"
+                    + (f" --user {user}" if user else ""),
                     style="dim",
                 )
             )

@@ -10,12 +10,12 @@ from rich.text import Text
 
 from interview_bot.grading.result import Grade
 from interview_bot.practice.turns import Prompt, Summary, Turn
-from interview_bot.practice.view import card_view, prompt_view, summary_view
+from interview_bot.practice.view import card_view, prompt_view, shows_prompt, summary_view
 
 
-def grade_card(grade: Grade, reference: bool = True) -> RenderableType:
+def grade_card(grade: Grade, reference: bool = True, hints: int = 0) -> RenderableType:
     """A grade as people read it in a terminal; the same parts as the web app's card."""
-    card = card_view(grade)
+    card = card_view(grade, hints)
     parts: list[RenderableType] = [Text(f"{card.headline}  · {card.byline}", style="bold")]
     parts += [Text(f"⚠ {w}", style="yellow") for w in card.warnings]
     if card.criteria:
@@ -47,7 +47,7 @@ def prompt_panel(prompt: Prompt) -> RenderableType:
 
 def summary_table(summary: Summary) -> RenderableType:
     view = summary_view(summary)
-    table = Table("topic", "answers", "mean score", title=view.title)
+    table = Table("topic", "scored answers", "skipped", "mean score", title=view.title)
     for row in view.topics:
         table.add_row(*row)
     lines = [Text(f"Strongest: {item}") for item in view.strongest]
@@ -59,13 +59,13 @@ def turn_parts(turn: Turn) -> list[RenderableType]:
     """A turn in reading order: grade, notice, reference, summary, next question."""
     parts: list[RenderableType] = []
     if turn.grade is not None:
-        parts.append(grade_card(turn.grade))
+        parts.append(grade_card(turn.grade, hints=turn.hints))
     if turn.notice:
         parts.append(Text(turn.notice, style="italic"))
     if turn.reference:
         parts.append(Panel(Markdown(turn.reference), title="Reference answer"))
     if turn.summary is not None:
         parts.append(summary_table(turn.summary))
-    if turn.prompt is not None:
+    if turn.prompt is not None and shows_prompt(turn):
         parts.append(prompt_panel(turn.prompt))
     return parts

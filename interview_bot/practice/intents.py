@@ -12,6 +12,11 @@ from typing import Literal
 from interview_bot.knowledge.models import SearchHit, normalize_question
 
 ASK_THRESHOLD = 0.55  # how close a bank question must be to answer the user's own question
+# The longest message an interview takes (128 Ki characters, some forty pages: far beyond
+# any spoken answer): a longer one is refused with a clear message before it is graded or
+# stored, so a pasted file cannot tie up the grader or fill the progress database.
+MAX_MESSAGE_CHARS = 131_072
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "hint": ("hint", "give me a hint", "a hint"),
@@ -35,6 +40,12 @@ _LEAD = re.compile(
     r"(?:an?\s+|the\s+)?",
     re.IGNORECASE,
 )
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (``\\ud800``, from a JSON client or undecodable terminal
+    bytes) replaced by U+FFFD, so it can be graded, stored and shown."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def parse_command(text: str) -> str | None:

@@ -4,6 +4,10 @@ One SQLite file (``settings.progress_path``) in WAL mode. Every write is one sho
 ``BEGIN IMMEDIATE`` transaction, so an attempt is either fully stored or not at all; a locked
 or full database becomes a :class:`ProgressError` that says what to do. Statistics and
 exports over it are in :mod:`interview_bot.practice.stats`.
+
+Sessions and cards belong to an owner (:mod:`interview_bot.practice.owners`). A database
+written before owners existed is migrated in place when it is opened: its rows are given to
+the OS user who opens it, nothing is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import BaseModel
 
 from interview_bot.errors import ProgressError
 from interview_bot.grading.result import Grade
+from interview_bot.practice.owners import default_owner
 
 AttemptKind = Literal["answer", "followup", "skip"]
 
@@ -31,7 +36,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended_at TEXT,
     bank TEXT NOT NULL,
     settings TEXT NOT NULL DEFAULT '{}',
-    state TEXT NOT NULL DEFAULT '{}'
+    state TEXT NOT NULL DEFAULT '{}',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,16 +51,22 @@ CREATE TABLE IF NOT EXISTS attempts (
     max_score REAL,
     grader TEXT,
     created_at TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('answer', 'followup', 'skip'))
+    kind TEXT NOT NULL CHECK (kind IN ('answer', 'followup', 'skip')),
+    hints INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS attempts_session ON attempts(session_id);
 CREATE TABLE IF NOT EXISTS cards (
+    owner TEXT NOT NULL DEFAULT '',
     bank TEXT NOT NULL,
     question_id TEXT NOT NULL,
     card_json TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    PRIMARY KEY (bank, question_id)
+    PRIMARY KEY (owner, bank, question_id)
 );
+"""
+# created after the migration, which adds the columns they index to older databases
+INDEXES = """
+CREATE INDEX IF NOT EXISTS attempts_session ON attempts(session_id);
+CREATE INDEX IF NOT EXISTS sessions_owner ON sessions(owner, bank);
 """
 
 
@@ -69,10 +81,12 @@ class SessionRow(BaseModel):
     bank: str
     settings: dict[str, Any]
     state: dict[str, Any]
+    owner: str = ""
 
 
 class Attempt(BaseModel):
-    """One stored attempt. ``score`` is None for skips and for answers nothing could grade."""
+    """One stored attempt. ``score`` is None for skips and for answers nothing could grade;
+    ``hints`` is how many hints were shown before the answer."""
 
     id: int
     session_id: int
@@ -86,13 +100,13 @@ class Attempt(BaseModel):
     grader: str | None
     created_at: str
     kind: AttemptKind
+    hints: int = 0
 
     @property
     def fraction(self) -> float | None:
-        """Score as 0..1; a skip counts as 0, an ungraded answer as None."""
-        if self.kind == "skip":
-            return 0.0
-        if self.score is None or not self.max_score:
+        """Score as 0..1; None for a skip and for an answer nothing could grade (skips are
+        counted apart from scores, never as a 0)."""
+        if self.kind == "skip" or self.score is None or not self.max_score:
             return None
         return self.score / self.max_score
 
@@ -128,10 +142,38 @@ class ProgressStore:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.executescript(SCHEMA)
+            self._migrate()
+            self._conn.executescript(INDEXES)
         except sqlite3.OperationalError as exc:
             raise ProgressError(_describe(exc, self.path)) from exc
         except OSError as exc:
             raise ProgressError(f"Cannot create the progress database {self.path}: {exc}") from exc
+
+    def _columns(self, table: str) -> set[str]:
+        return {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+
+    def _migrate(self) -> None:
+        """Bring an older database up to date in one transaction, keeping every row: the
+        owner columns (old rows go to the OS user opening it) and the hint count."""
+        sessions, attempts, cards = (self._columns(t) for t in ("sessions", "attempts", "cards"))
+        if "owner" in sessions and "hints" in attempts and "owner" in cards:
+            return
+        owner = default_owner()
+        with self._write() as conn:
+            if "owner" not in sessions:
+                conn.execute("ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                conn.execute("UPDATE sessions SET owner = ?", (owner,))
+            if "hints" not in attempts:
+                conn.execute("ALTER TABLE attempts ADD COLUMN hints INTEGER NOT NULL DEFAULT 0")
+            if "owner" not in cards:  # the owner joins the primary key: a new table
+                conn.execute("ALTER TABLE cards RENAME TO cards_before_owners")
+                conn.execute(SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS cards") :])
+                conn.execute(
+                    "INSERT INTO cards (owner, bank, question_id, card_json, updated_at) "
+                    "SELECT ?, bank, question_id, card_json, updated_at FROM cards_before_owners",
+                    (owner,),
+                )
+                conn.execute("DROP TABLE cards_before_owners")
 
     def close(self) -> None:
         with self._lock:
@@ -168,12 +210,24 @@ class ProgressStore:
 
     # -- sessions -------------------------------------------------------------------------
     def start_session(
-        self, bank: str, settings: dict[str, Any], state: dict[str, Any] | None = None
+        self,
+        bank: str,
+        settings: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> int:
+        """A new session of ``owner`` (default: the OS user)."""
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO sessions (started_at, bank, settings, state) VALUES (?, ?, ?, ?)",
-                (now_iso(), bank, json.dumps(settings), json.dumps(state or {})),
+                "INSERT INTO sessions (started_at, bank, settings, state, owner) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    now_iso(),
+                    bank,
+                    json.dumps(settings),
+                    json.dumps(state or {}),
+                    default_owner() if owner is None else owner,
+                ),
             )
         return int(cursor.lastrowid or 0)
 
@@ -183,16 +237,17 @@ class ProgressStore:
             raise ProgressError(f"No interview session {session_id} in {self.path}")
         return _session(rows[0])
 
-    def sessions(self, bank: str | None = None) -> list[SessionRow]:
-        """All sessions, newest first."""
-        where, params = (" WHERE bank = ?", (bank,)) if bank is not None else ("", ())
-        return [
-            _session(r)
-            for r in self._read(f"SELECT * FROM sessions{where} ORDER BY id DESC", params)
-        ]
+    def sessions(self, bank: str | None = None, owner: str | None = None) -> list[SessionRow]:
+        """Sessions of one bank and/or one owner (None: any), newest first."""
+        clauses = [(c, v) for c, v in (("bank", bank), ("owner", owner)) if v is not None]
+        where = " WHERE " + " AND ".join(f"{c} = ?" for c, _ in clauses) if clauses else ""
+        sql = f"SELECT * FROM sessions{where} ORDER BY id DESC"
+        return [_session(r) for r in self._read(sql, tuple(v for _, v in clauses))]
 
-    def last_open_session(self, bank: str | None = None) -> SessionRow | None:
-        return next((s for s in self.sessions(bank) if s.ended_at is None), None)
+    def last_open_session(
+        self, bank: str | None = None, owner: str | None = None
+    ) -> SessionRow | None:
+        return next((s for s in self.sessions(bank, owner) if s.ended_at is None), None)
 
     def update_session(
         self,
@@ -231,9 +286,11 @@ class ProgressStore:
         kind: AttemptKind,
         card: tuple[str, str] | None = None,
         state: dict[str, Any] | None = None,
+        hints: int = 0,
     ) -> int:
-        """Store an attempt, and with it the question's card ``(bank, card_json)`` and the
-        session's new state, in one transaction that is committed before this returns."""
+        """Store an attempt, and with it the question's card ``(bank, card_json)`` (the
+        session owner's) and the session's new state, in one transaction that is committed
+        before this returns. The answer is stored once: the grade's copy is left out."""
         scored = grade is not None and grade.graded
         row = {
             "session_id": session_id,
@@ -243,10 +300,11 @@ class ProgressStore:
             "answer": answer,
             "kind": kind,
             "created_at": now_iso(),
-            "grade_json": grade.model_dump_json() if grade else None,
+            "grade_json": grade.model_dump_json(exclude={"answer"}) if grade else None,
             "score": grade.score if grade and scored else None,
             "max_score": grade.max_score if grade and scored else None,
             "grader": grade.grader if grade else None,
+            "hints": hints,
         }
         with self._write() as conn:
             cursor = conn.execute(
@@ -256,10 +314,11 @@ class ProgressStore:
             )
             if card is not None:
                 conn.execute(
-                    "INSERT INTO cards (bank, question_id, card_json, updated_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (bank, question_id) DO UPDATE SET "
+                    "INSERT INTO cards (owner, bank, question_id, card_json, updated_at) "
+                    "VALUES ((SELECT owner FROM sessions WHERE id = ?), ?, ?, ?, ?) "
+                    "ON CONFLICT (owner, bank, question_id) DO UPDATE SET "
                     "card_json = excluded.card_json, updated_at = excluded.updated_at",
-                    (card[0], question_id, card[1], now_iso()),
+                    (session_id, card[0], question_id, card[1], now_iso()),
                 )
             if state is not None:
                 conn.execute(
@@ -272,8 +331,9 @@ class ProgressStore:
         session_id: int | None = None,
         bank: str | None = None,
         kinds: tuple[AttemptKind, ...] = ("answer", "followup", "skip"),
+        owner: str | None = None,
     ) -> list[Attempt]:
-        """Attempts in the order they were made, of one session and/or one bank."""
+        """Attempts in the order they were made, of one session, bank and/or owner."""
         sql = (
             "SELECT a.* FROM attempts a JOIN sessions s ON s.id = a.session_id WHERE "
             f"a.kind IN ({','.join('?' * len(kinds))})"
@@ -285,12 +345,18 @@ class ProgressStore:
         if bank is not None:
             sql += " AND s.bank = ?"
             params.append(bank)
+        if owner is not None:
+            sql += " AND s.owner = ?"
+            params.append(owner)
         return [_attempt(r) for r in self._read(sql + " ORDER BY a.id", tuple(params))]
 
     # -- cards ----------------------------------------------------------------------------
-    def cards(self, bank: str) -> dict[str, str]:
-        """question_id -> card JSON for every card of a bank."""
-        rows = self._read("SELECT question_id, card_json FROM cards WHERE bank = ?", (bank,))
+    def cards(self, bank: str, owner: str | None = None) -> dict[str, str]:
+        """question_id -> card JSON for every card of a bank and owner (default: the OS user)."""
+        rows = self._read(
+            "SELECT question_id, card_json FROM cards WHERE bank = ? AND owner = ?",
+            (bank, default_owner() if owner is None else owner),
+        )
         return {r["question_id"]: r["card_json"] for r in rows}
 
 
@@ -302,4 +368,7 @@ def _session(row: sqlite3.Row) -> SessionRow:
 def _attempt(row: sqlite3.Row) -> Attempt:
     data = dict(zip(row.keys(), row, strict=True))
     raw = data.pop("grade_json")
-    return Attempt(**data, grade=Grade.model_validate_json(raw) if raw else None)
+    grade = None
+    if raw:  # the answer is stored once, in its own column
+        grade = Grade.model_validate(json.loads(raw) | {"answer": data["answer"]})
+    return Attempt(**data, grade=grade)

@@ -1,7 +1,8 @@
 """Which question comes next: FSRS spaced repetition, weak topics, then new questions.
 
-Each (bank, question) has one FSRS card, stored as JSON in the progress database together
-with the attempt that reviewed it. A grade's fraction becomes an FSRS rating.
+Each (owner, bank, question) has one FSRS card, stored as JSON in the progress database
+together with the attempt that reviewed it. A grade's fraction becomes an FSRS rating; an
+answer given after a hint is rated at best Hard, so a hinted answer is never mastery.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from fsrs import Card, Rating
 from fsrs import Scheduler as FSRS
 
 from interview_bot.knowledge.models import CanonicalQuestion
+from interview_bot.practice.owners import default_owner
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.stats import GENERAL, topic_stats
+from interview_bot.practice.view import plural
 
 # Below each fraction, the rating on its right; at or above the last one, Easy.
 RATING_STEPS: tuple[tuple[float, Rating], ...] = (
@@ -26,14 +29,15 @@ RATING_STEPS: tuple[tuple[float, Rating], ...] = (
 )
 # A topic whose mean score is below this is practised before new material.
 WEAK_BELOW = 0.7
+# The best rating an answer given after hints can earn.
+HINTED_AT_BEST = Rating.Hard
 
 
-def rating_for(fraction: float) -> Rating:
-    """The FSRS rating of a grade fraction (0..1); a skip is 0, so Again."""
-    for limit, rating in RATING_STEPS:
-        if fraction < limit:
-            return rating
-    return Rating.Easy
+def rating_for(fraction: float, hints: int = 0) -> Rating:
+    """The FSRS rating of a grade fraction (0..1); a skip is 0, so Again. After hints, at
+    best Hard, whatever the score."""
+    rating = next((r for limit, r in RATING_STEPS if fraction < limit), Rating.Easy)
+    return min(rating, HINTED_AT_BEST) if hints else rating
 
 
 def topic_of(question: CanonicalQuestion) -> str:
@@ -99,28 +103,58 @@ def plan_fixed(
 
 
 class Repetition:
-    """FSRS cards of one bank, read from and (through attempts) written to the progress DB."""
+    """One owner's FSRS cards of one bank, read from and (through attempts) written to the
+    progress DB. ``owner`` None: the OS user's (see :mod:`interview_bot.practice.owners`)."""
 
-    def __init__(self, progress: ProgressStore, bank: str, fsrs: FSRS | None = None) -> None:
+    def __init__(
+        self,
+        progress: ProgressStore,
+        bank: str,
+        fsrs: FSRS | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.progress = progress
         self.bank = bank
+        self.owner = default_owner() if owner is None else owner
         self.fsrs = fsrs or FSRS(enable_fuzzing=False)
 
     def cards(self) -> dict[str, Card]:
-        return {qid: Card.from_json(raw) for qid, raw in self.progress.cards(self.bank).items()}
+        raw = self.progress.cards(self.bank, self.owner)
+        return {qid: Card.from_json(text) for qid, text in raw.items()}
 
     def card(self, question_id: str) -> Card:
-        raw = self.progress.cards(self.bank).get(question_id)
+        raw = self.progress.cards(self.bank, self.owner).get(question_id)
         if raw is not None:
             return Card.from_json(raw)
         return Card(card_id=int(_shuffle_key(0, f"{self.bank}/{question_id}")[:12], 16))
 
-    def review(self, question_id: str, fraction: float, now: datetime | None = None) -> str:
-        """The card JSON after a review with ``fraction``; the caller stores it with the attempt."""
+    def review(
+        self, question_id: str, fraction: float, now: datetime | None = None, hints: int = 0
+    ) -> str:
+        """The card JSON after a review with ``fraction`` (after ``hints`` hints); the caller
+        stores it with the attempt."""
         card, _log = self.fsrs.review_card(
-            self.card(question_id), rating_for(fraction), review_datetime=now or datetime.now(UTC)
+            self.card(question_id),
+            rating_for(fraction, hints),
+            review_datetime=now or datetime.now(UTC),
         )
         return card.to_json()
+
+    def reason(self, question: CanonicalQuestion, now: datetime | None = None) -> str:
+        """Why this question is worth asking now, from this owner's record: due for review,
+        a weak topic, new, or practised before and not due yet."""
+        now = now or datetime.now(UTC)
+        card = self.cards().get(question.id)
+        if card is not None and card.due <= now:
+            return "due for review"
+        stats = {s.topic: s for s in topic_stats(self.progress, bank=self.bank, owner=self.owner)}
+        stat = stats.get(topic_of(question))
+        if stat is not None and stat.mean_fraction is not None and stat.mean_fraction < WEAK_BELOW:
+            return f"weak topic: {stat.topic} ({stat.mean_fraction:.0%} so far)"
+        if card is None:
+            return "new to you"
+        days = max(0, round((card.due - now).total_seconds() / 86400))
+        return f"practised before; not due for {plural(days, 'day')}" if days else "due today"
 
     def next_question(
         self,
@@ -146,11 +180,11 @@ class Repetition:
             key=lambda q: cards[q.id].due,
         )
         tiers.append([Pick(q, "due for review") for q in due])
-        stats = topic_stats(self.progress, bank=self.bank)
-        weak = [s for s in stats if s.mean_fraction < WEAK_BELOW]
+        stats = topic_stats(self.progress, bank=self.bank, owner=self.owner)
+        weak = [s for s in stats if s.mean_fraction is not None and s.mean_fraction < WEAK_BELOW]
         tiers.append(
             [
-                Pick(q, f"weak topic: {s.topic} ({s.mean_fraction:.0%} so far)")
+                Pick(q, f"weak topic: {s.topic} ({s.mean_fraction or 0:.0%} so far)")
                 for s in weak
                 for q in sorted(
                     (q for q in pool if topic_of(q) == s.topic),
@@ -163,7 +197,7 @@ class Repetition:
             (q for q in pool if q.id not in cards),
             key=lambda q: (practised.get(topic_of(q), 0), _shuffle_key(seed, q.id)),
         )
-        tiers.append([Pick(q, "new") for q in fresh])
+        tiers.append([Pick(q, "new to you") for q in fresh])
         ahead = sorted((q for q in pool if q.id in cards), key=lambda q: cards[q.id].due)
         tiers.append([Pick(q, "review ahead (nothing is due)") for q in ahead])
         for tier in tiers:

@@ -5,6 +5,9 @@ attempts), so a web request or a restarted process rebuilds it from the session 
 answer is graded, then stored with its card and the session's new state in one transaction,
 and only then is the next question chosen: a crash in between loses nothing, and a restart
 resumes at the first unanswered question.
+
+A session belongs to one owner (:mod:`interview_bot.practice.owners`): its cards, its
+statistics and the interview a door may resume are that owner's only.
 """
 
 from __future__ import annotations
@@ -15,11 +18,26 @@ from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.grading.result import Grade
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
-from interview_bot.practice.intents import find_in_bank, parse_command, parse_own_question
+from interview_bot.practice.intents import (
+    MAX_MESSAGE_CHARS,
+    clean_text,
+    find_in_bank,
+    parse_command,
+    parse_own_question,
+)
+from interview_bot.practice.owners import default_owner
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.scheduler import Repetition, filter_questions, plan_fixed, topic_of
 from interview_bot.practice.stats import session_summary
-from interview_bot.practice.turns import Action, Prompt, SessionConfig, SessionState, Summary, Turn
+from interview_bot.practice.turns import (
+    Action,
+    Exchange,
+    Prompt,
+    SessionConfig,
+    SessionState,
+    Summary,
+    Turn,
+)
 from interview_bot.practice.view import command_words
 
 # One follow-up after a partial answer (fraction in this band) on a missed key point.
@@ -29,6 +47,16 @@ FOLLOWUP_TEMPLATE = "You didn't mention {point}. Can you explain that part?"
 
 class SessionError(InterviewBotError):
     """A session that cannot start or go on (no matching questions, already ended)."""
+
+
+def too_long(text: str) -> str | None:
+    """Why a message is refused for its length, or None when it may be graded."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return None
+    return (
+        f"That message is {len(text):,} characters long; an answer may have at most "
+        f"{MAX_MESSAGE_CHARS:,} - shorten it and send it again (nothing was stored)"
+    )
 
 
 class Bot(Protocol):
@@ -80,6 +108,7 @@ class InterviewSession:
     ) -> None:
         row = progress.session(session_id)
         self.bot, self.progress, self.id = bot, progress, session_id
+        self.owner = row.owner
         self.config = SessionConfig.model_validate(row.settings)
         self.grader = grader or GraderChoice(
             spec=self.config.llm or OFFLINE, base_url=self.config.base_url
@@ -87,7 +116,7 @@ class InterviewSession:
         self.state = SessionState.model_validate(row.state)
         self.ended = row.ended_at is not None
         self.questions = {q.id: q for q in bot.gradable(self.config.bank)}
-        self.repetition = Repetition(progress, self.config.bank)
+        self.repetition = Repetition(progress, self.config.bank, owner=self.owner)
 
     @classmethod
     def start(
@@ -96,7 +125,9 @@ class InterviewSession:
         progress: ProgressStore,
         config: SessionConfig,
         grader: GraderChoice | None = None,
+        owner: str | None = None,
     ) -> tuple[InterviewSession, Turn]:
+        """A new interview of ``owner`` (default: the OS user) and its first question."""
         questions = bot.gradable(config.bank)
         pool = filter_questions(questions, config.topics, config.difficulty)
         if not pool:
@@ -118,7 +149,7 @@ class InterviewSession:
                     )
                 }
             )
-        session_id = progress.start_session(config.bank, config.model_dump())
+        session_id = progress.start_session(config.bank, config.model_dump(), owner=owner)
         session = cls(bot, progress, session_id, grader=grader)
         return session, session._advance("start")
 
@@ -129,9 +160,11 @@ class InterviewSession:
         progress: ProgressStore,
         bank: str | None = None,
         grader: GraderChoice | None = None,
+        owner: str | None = None,
     ) -> InterviewSession | None:
-        """The last session of ``bank`` that was not ended, if any."""
-        row = progress.last_open_session(bank)
+        """The owner's (default: the OS user's) last session of ``bank`` (None: any bank)
+        that was not ended, if any."""
+        row = progress.last_open_session(bank, default_owner() if owner is None else owner)
         return cls(bot, progress, row.id, grader=grader) if row else None
 
     # -- reading --------------------------------------------------------------------------
@@ -162,6 +195,26 @@ class InterviewSession:
             followup=self.state.followup is not None,
         )
 
+    def transcript(self) -> list[Exchange]:
+        """Every stored attempt in order, numbered as the interview numbered its questions:
+        what a door shows again after a reload, grade cards included."""
+        exchanges: list[Exchange] = []
+        number = 0
+        for a in self.progress.attempts(self.id):
+            number += a.kind != "followup"
+            exchanges.append(
+                Exchange(
+                    number=max(number, 1),
+                    question=a.question,
+                    topic=a.topic or "General",
+                    kind=a.kind,
+                    answer=a.answer,
+                    grade=a.grade,
+                    hints=a.hints,
+                )
+            )
+        return exchanges
+
     def opening(self) -> Turn:
         """The question to show when a door (re)opens this session."""
         if self.ended:
@@ -176,6 +229,10 @@ class InterviewSession:
         """A typed message: a command word, the user's own question, or an answer."""
         if self.ended:
             raise SessionError("This interview has ended - start a new one")
+        text = clean_text(text)
+        problem = too_long(text)
+        if problem:
+            raise SessionError(problem)
         command = parse_command(text)
         if command is not None:
             return getattr(self, command)()
@@ -202,12 +259,17 @@ class InterviewSession:
             self._record(question, text, grade, "followup", state=state)
             return self._advance("followup", grade=grade)
         grade = self.bot.grade(text, question_id=question.id, **how)
-        card = self.repetition.review(question.id, grade.fraction) if grade.graded else None
+        hints = self.state.hints
+        card = (
+            self.repetition.review(question.id, grade.fraction, hints=hints)
+            if grade.graded
+            else None
+        )
         state = self.state.model_copy(update={"followup": self._followup_point(grade)})
-        self._record(question, text, grade, "answer", card=card, state=state)
+        self._record(question, text, grade, "answer", card=card, state=state, hints=hints)
         if state.followup:
-            return Turn(action="answer", grade=grade, prompt=self.prompt)
-        return self._advance("answer", grade=grade)
+            return Turn(action="answer", grade=grade, prompt=self.prompt, hints=hints)
+        return self._advance("answer", grade=grade).model_copy(update={"hints": hints})
 
     def hint(self) -> Turn:
         """Reveal one key point not revealed yet, never the whole reference."""
@@ -318,6 +380,7 @@ class InterviewSession:
         kind: Literal["answer", "followup", "skip"],
         card: str | None = None,
         state: SessionState | None = None,
+        hints: int = 0,
     ) -> None:
         self.progress.record_attempt(
             self.id,
@@ -331,6 +394,7 @@ class InterviewSession:
             kind=kind,
             card=(self.config.bank, card) if card else None,
             state=state.model_dump() if state else None,
+            hints=hints,
         )
         if state is not None:
             self.state = state
@@ -345,7 +409,9 @@ class InterviewSession:
         pick = None
         if not self.config.adaptive:
             left = [qid for qid in self.config.plan if qid not in done and qid in self.questions]
-            pick = (self.questions[left[0]], "next in your interview plan") if left else None
+            if left:
+                chosen_q = self.questions[left[0]]
+                pick = (chosen_q, self.repetition.reason(chosen_q))
         elif len(done) < self.config.length:
             chosen = self.repetition.next_question(
                 list(self.questions.values()),

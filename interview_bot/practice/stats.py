@@ -1,5 +1,9 @@
 """What the progress database says about you: per-topic means, scores over time, strongest and
-weakest questions, and a session exported as Markdown or JSON."""
+weakest questions, and a session exported as Markdown or JSON.
+
+Every figure is one owner's (see :mod:`interview_bot.practice.owners`). Skipped questions
+are counted apart, never as a score of 0: a mean is over scored answers only.
+"""
 
 from __future__ import annotations
 
@@ -9,50 +13,80 @@ from pydantic import BaseModel
 
 from interview_bot.practice.progress import Attempt, ProgressStore
 from interview_bot.practice.turns import ScoredQuestion, Summary, TopicScore
+from interview_bot.practice.view import escape_html, plural
 
 GENERAL = "General"
 
 
 class TopicStat(BaseModel):
+    """One topic: ``attempts`` scored answers (their mean) and ``skipped`` questions apart."""
+
     topic: str
     attempts: int
-    mean_fraction: float
+    mean_fraction: float | None
     last_at: str
+    skipped: int = 0
+    hinted: int = 0
 
 
 def topic_stats(
-    store: ProgressStore, session_id: int | None = None, bank: str | None = None
+    store: ProgressStore,
+    session_id: int | None = None,
+    bank: str | None = None,
+    owner: str | None = None,
 ) -> list[TopicStat]:
-    """Mean score per topic over main answers and skips (a skip counts 0), weakest first."""
+    """Mean score per topic over scored main answers, with skips and hinted answers counted
+    apart; weakest first (topics with only skips last)."""
     groups: dict[str, list[float]] = {}
+    skipped: dict[str, int] = {}
+    hinted: dict[str, int] = {}
     last: dict[str, str] = {}
-    for a in store.attempts(session_id, bank, kinds=("answer", "skip")):
-        if a.fraction is not None:
-            groups.setdefault(a.topic or GENERAL, []).append(a.fraction)
-            last[a.topic or GENERAL] = a.created_at
+    for a in store.attempts(session_id, bank, kinds=("answer", "skip"), owner=owner):
+        topic = a.topic or GENERAL
+        if a.kind == "skip":
+            skipped[topic] = skipped.get(topic, 0) + 1
+        elif a.fraction is not None:
+            groups.setdefault(topic, []).append(a.fraction)
+            hinted[topic] = hinted.get(topic, 0) + (a.hints > 0)
+        else:
+            continue
+        last[topic] = a.created_at
     stats = [
-        TopicStat(topic=t, attempts=len(f), mean_fraction=sum(f) / len(f), last_at=last[t])
-        for t, f in groups.items()
+        TopicStat(
+            topic=t,
+            attempts=len(groups.get(t, [])),
+            mean_fraction=sum(groups[t]) / len(groups[t]) if groups.get(t) else None,
+            last_at=last[t],
+            skipped=skipped.get(t, 0),
+            hinted=hinted.get(t, 0),
+        )
+        for t in last
     ]
-    return sorted(stats, key=lambda s: (s.mean_fraction, s.topic))
+    return sorted(stats, key=lambda s: (s.mean_fraction is None, s.mean_fraction or 0, s.topic))
 
 
-def score_over_time(store: ProgressStore, bank: str | None = None) -> list[tuple[str, float, int]]:
+def score_over_time(
+    store: ProgressStore, bank: str | None = None, owner: str | None = None
+) -> list[tuple[str, float, int]]:
     """(created_at, fraction, session_id) of every scored main answer, oldest first."""
     return [
         (a.created_at, a.fraction, a.session_id)
-        for a in store.attempts(bank=bank, kinds=("answer",))
+        for a in store.attempts(bank=bank, kinds=("answer",), owner=owner)
         if a.fraction is not None
     ]
 
 
 def extremes(
-    store: ProgressStore, session_id: int | None = None, bank: str | None = None, n: int = 3
+    store: ProgressStore,
+    session_id: int | None = None,
+    bank: str | None = None,
+    n: int = 3,
+    owner: str | None = None,
 ) -> tuple[list[Attempt], list[Attempt]]:
-    """(strongest, weakest) questions by their latest scored attempt: up to ``n`` each, the
-    weakest from the lower half, so no question is in both."""
+    """(strongest, weakest) questions by their latest scored answer: up to ``n`` each, the
+    weakest from the lower half, so no question is in both. Skips are in neither."""
     latest: dict[str, Attempt] = {}
-    for a in store.attempts(session_id, bank, kinds=("answer", "skip")):
+    for a in store.attempts(session_id, bank, kinds=("answer",), owner=owner):
         if a.fraction is not None:
             latest[a.question_id] = a
     ranked = sorted(latest.values(), key=lambda a: (a.fraction or 0.0, a.id))
@@ -62,7 +96,8 @@ def extremes(
 
 
 def session_summary(store: ProgressStore, session_id: int) -> Summary:
-    """Counts, mean score, per-topic means (by topic name) and strongest/weakest questions."""
+    """Counts, mean score of the scored answers, per-topic means (by topic name) and
+    strongest/weakest questions."""
     attempts = store.attempts(session_id, kinds=("answer", "skip"))
     scored = [a.fraction for a in attempts if a.fraction is not None]
     strongest, weakest = extremes(store, session_id)
@@ -77,9 +112,16 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
         session_id=session_id,
         answered=sum(a.kind == "answer" for a in attempts),
         skipped=sum(a.kind == "skip" for a in attempts),
+        scored=len(scored),
+        hinted=sum(a.kind == "answer" and a.hints > 0 for a in attempts),
         mean_fraction=sum(scored) / len(scored) if scored else None,
         topics=[
-            TopicScore(topic=t.topic, attempts=t.attempts, mean_fraction=t.mean_fraction)
+            TopicScore(
+                topic=t.topic,
+                attempts=t.attempts,
+                mean_fraction=t.mean_fraction,
+                skipped=t.skipped,
+            )
             for t in sorted(topic_stats(store, session_id), key=lambda t: t.topic)
         ],
         strongest=listed(strongest),
@@ -90,7 +132,7 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
 def export_json(store: ProgressStore, session_id: int) -> str:
     """A session, its attempts (with grades) and its topic means, as JSON."""
     data = {
-        "session": store.session(session_id).model_dump(exclude={"state"}),
+        "session": store.session(session_id).model_dump(exclude={"state", "owner"}),
         "attempts": [a.model_dump(mode="json") for a in store.attempts(session_id)],
         "topics": [t.model_dump() for t in topic_stats(store, session_id)],
     }
@@ -98,32 +140,41 @@ def export_json(store: ProgressStore, session_id: int) -> str:
 
 
 def export_markdown(store: ProgressStore, session_id: int) -> str:
-    """A session as a Markdown report: topic table, then each attempt with its feedback."""
+    """A session as a Markdown report: topic table, then each attempt with its feedback. Text
+    from people and bank files is escaped as on screen, so raw HTML shows as text."""
     session = store.session(session_id)
     lines = [
         f"# Interview session {session.id}",
         "",
-        f"- bank: {session.bank}",
+        f"- bank: {_cell(session.bank)}",
         f"- started: {session.started_at}",
         f"- ended: {session.ended_at or 'not ended'}",
         "",
         "## Topics",
         "",
-        "| topic | attempts | mean score |",
-        "|---|---|---|",
+        "| topic | scored answers | skipped | mean score |",
+        "|---|---|---|---|",
     ]
     lines += [
-        f"| {_cell(t.topic)} | {t.attempts} | {t.mean_fraction:.0%} |"
+        f"| {_cell(t.topic)} | {t.attempts} | {t.skipped} | "
+        f"{'-' if t.mean_fraction is None else format(t.mean_fraction, '.0%')} |"
         for t in topic_stats(store, session_id)
     ]
     for i, a in enumerate(store.attempts(session_id), 1):
-        scored = a.score is not None and a.max_score
-        score = f"{a.score:g}/{a.max_score:g}" if scored else "not scored"
+        if a.kind == "skip":
+            score = "skipped"
+        elif a.score is not None and a.max_score:
+            score = f"score {a.score:g}/{a.max_score:g}"
+        else:
+            score = "not scored"
+        hints = f", after {plural(a.hints, 'hint')}" if a.hints else ""
+        grader = f", graded by {_line(a.grader)}" if a.grader and a.kind != "skip" else ""
         lines += [
             "",
-            f"## {i}. {_line(a.question)}",
+            f"## {i}. {_cell(a.question)}",
             "",
-            f"*{a.kind}, topic {a.topic or GENERAL}, score {score}, {a.created_at}*",
+            f"*{a.kind}, topic {_cell(a.topic or GENERAL)}, {score}{hints}{grader}, "
+            f"{a.created_at}*",
             "",
             "**Your answer:**",
             "",
@@ -135,7 +186,7 @@ def export_markdown(store: ProgressStore, session_id: int) -> str:
 
 
 def _line(text: str) -> str:
-    return " ".join(text.split())
+    return escape_html(" ".join(text.split()))
 
 
 def _cell(text: str) -> str:
@@ -143,4 +194,4 @@ def _cell(text: str) -> str:
 
 
 def _quote(text: str) -> str:
-    return "\n".join("> " + line for line in text.splitlines()) or ">"
+    return "\n".join("> " + line for line in escape_html(text).splitlines()) or ">"

@@ -69,28 +69,50 @@ class ScoredQuestion(BaseModel):
 
 
 class TopicScore(BaseModel):
+    """A topic of one interview: scored answers and their mean, skipped questions apart."""
+
     topic: str
     attempts: int
-    mean_fraction: float
+    mean_fraction: float | None
+    skipped: int = 0
 
 
 class Summary(BaseModel):
+    """An interview in figures: ``mean_fraction`` is over the ``scored`` answers only."""
+
     session_id: int
     answered: int
     skipped: int
+    scored: int = 0
+    hinted: int = 0
     mean_fraction: float | None
     topics: list[TopicScore]
     strongest: list[ScoredQuestion]
     weakest: list[ScoredQuestion]
 
 
+class Exchange(BaseModel):
+    """One stored attempt as a door replays it after a reload: the question as asked, the
+    answer, its grade card and the hints shown before it."""
+
+    number: int
+    question: str
+    topic: str
+    kind: Literal["answer", "followup", "skip"]
+    answer: str
+    grade: Grade | None = None
+    hints: int = 0
+
+
 class Turn(BaseModel):
     """What one user action produced, in display order: notice, grade, reference, prompt,
-    summary. ``notice`` and ``reference`` may hold bank Markdown; doors escape raw HTML."""
+    summary. ``notice`` and ``reference`` may hold bank Markdown; doors escape raw HTML.
+    ``hints`` is how many hints were shown before the graded answer."""
 
     action: Action
     notice: str | None = None
     grade: Grade | None = None
+    hints: int = 0
     reference: str | None = None
     prompt: Prompt | None = None
     summary: Summary | None = None

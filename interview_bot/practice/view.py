@@ -6,11 +6,33 @@ a count or a heading of its own, so the terminal and the browser always say the 
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 from interview_bot.grading.result import Grade
 from interview_bot.practice.intents import COMMANDS
-from interview_bot.practice.turns import Prompt, Summary
+from interview_bot.practice.turns import Prompt, Summary, Turn
+
+# fenced blocks (``` or ~~~) and inline code spans: Markdown shows their content literally
+_CODE = re.compile(
+    r"(^(?P<fence>```|~~~)[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`)", re.MULTILINE | re.DOTALL
+)
+# The rule the card, the export and the scheduler apply to an answer given after hints.
+HINT_RULE = "an answer after hints never counts as mastery: the question comes back sooner"
+
+
+def escape_html(text: str) -> str:
+    """``text`` with ``< > &`` outside code made into entities, so HTML shows as text while
+    Markdown and code blocks keep working (the screen and the exports both use this)."""
+    parts: list[str] = []
+    last = 0
+    for match in _CODE.finditer(text):
+        parts.append(html.escape(text[last : match.start()], quote=False))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(html.escape(text[last:], quote=False))
+    return "".join(parts)
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
@@ -56,9 +78,17 @@ class CardView:
     reference: str | None
 
 
-def card_view(grade: Grade) -> CardView:
+def grader_name(grade: Grade) -> str:
+    """The grader that actually graded, as people read it."""
+    return "the offline grader" if grade.grader == "offline" else grade.grader
+
+
+def card_view(grade: Grade, hints: int = 0) -> CardView:
+    """A grade card; ``hints`` shown before the answer mark it (and keep it from mastery)."""
     if grade.graded:
         headline = f"Score: {grade.score:g} / {grade.max_score:g} ({percent(grade.fraction)})"
+        if hints:
+            headline += f" · after {plural(hints, 'hint')}"
     else:
         headline = "Not scored"
     warnings = []
@@ -67,6 +97,8 @@ def card_view(grade: Grade) -> CardView:
             f"The LLM grader failed, so the offline grader scored this answer: "
             f"{grade.fallback_reason}"
         )
+    if hints and grade.graded:
+        warnings.append(f"Answered after {plural(hints, 'hint')}: {HINT_RULE}.")
     criteria = (
         [
             CriterionRow(c.name, f"{c.score:g}/{c.max_score:g}", f"{c.weight:g}", c.rationale)
@@ -77,10 +109,10 @@ def card_view(grade: Grade) -> CardView:
     )
     return CardView(
         headline=headline,
-        byline=f"graded by {grade.grader} in {grade.elapsed_ms:.0f} ms",
+        byline=f"graded by {grader_name(grade)} in {grade.elapsed_ms:.0f} ms",
         warnings=warnings,
         criteria=criteria,
-        points_title=f"Key points ({len(grade.covered)}/{len(grade.key_points)} covered)",
+        points_title=f"Key points ({len(grade.covered)} of {len(grade.key_points)} covered)",
         points=[PointMark(k.covered, k.text) for k in grade.key_points],
         feedback=grade.feedback,
         model_answer=grade.model_answer,
@@ -105,8 +137,18 @@ def prompt_view(prompt: Prompt) -> PromptView:
     return PromptView(title, prompt.text, None if prompt.followup else prompt.reason)
 
 
-def status_line(prompt: Prompt | None) -> str:
+def shows_prompt(turn: Turn) -> bool:
+    """Whether a door shows the turn's question again: not after a hint or an empty message
+    (the question is already on screen; the status line still names it)."""
+    return turn.prompt is not None and turn.action not in ("hint", "empty")
+
+
+def status_line(prompt: Prompt | None, ended: int | None = None) -> str:
+    """The one-line state of the interview; ``ended`` is the id of an interview that just
+    ended, so the line agrees with the chat's last words."""
     if prompt is None:
+        if ended is not None:
+            return f"Interview {ended} is over: its summary is below. Press Start for a new one."
         return "No interview running. Choose topics and press Start."
     view = prompt_view(prompt)
     if prompt.followup:
@@ -118,17 +160,26 @@ def status_line(prompt: Prompt | None) -> str:
 class SummaryView:
     title: str
     headline: str
-    topics: list[tuple[str, str, str]]  # topic, answers, mean score
+    topics: list[tuple[str, str, str, str]]  # topic, scored answers, skipped, mean score
     strongest: list[str]
     weakest: list[str]
 
 
 def summary_view(summary: Summary) -> SummaryView:
+    if summary.scored:
+        over = plural(summary.scored, "scored answer")
+        mean = f"mean score {percent(summary.mean_fraction)} over {over}"
+    else:
+        mean = "no scored answers"
+    hinted = f", {summary.hinted} of them after hints" if summary.hinted else ""
     return SummaryView(
         title=f"Interview summary (session {summary.session_id})",
-        headline=f"Answered {summary.answered}, skipped {summary.skipped}, "
-        f"mean score {percent(summary.mean_fraction)}.",
-        topics=[(t.topic, str(t.attempts), percent(t.mean_fraction)) for t in summary.topics],
+        headline=f"{plural(summary.answered, 'question')} answered, {summary.skipped} skipped "
+        f"(skips are not scores); {mean}{hinted}.",
+        topics=[
+            (t.topic, str(t.attempts), str(t.skipped), percent(t.mean_fraction))
+            for t in summary.topics
+        ],
         strongest=[f"{percent(q.fraction)} · {q.question}" for q in summary.strongest],
         weakest=[f"{percent(q.fraction)} · {q.question}" for q in summary.weakest],
     )

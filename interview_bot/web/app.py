@@ -2,30 +2,48 @@
 
 ``build_app(bot, settings)`` returns the Blocks (tests drive it or its handlers);
 ``launch(settings)`` refuses to listen beyond this machine without a password, then serves.
+
+Whose data a browser sees is settled by every event (:func:`identify`): the login name with
+``--auth``/a users file, else a private id this browser keeps in its local storage
+(``gr.BrowserState``), else (an API client) its Gradio session. On page load the person's
+unfinished interview comes back with its whole chat.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, get_args
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.knowledge.models import Difficulty
+from interview_bot.practice.owners import browser_owner, tab_owner
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.view import command_words
 from interview_bot.settings import Settings
-from interview_bot.web.banks import BankHandlers, default_name
+from interview_bot.web.banks import FORMATS, BankHandlers, default_name
 from interview_bot.web.interview import ADAPTIVE, ANY, FIXED, ChatOutputs, InterviewHandlers
 from interview_bot.web.progress_tab import MASTERY_COLUMNS, ProgressHandlers
 from interview_bot.web.render import status_text
-from interview_bot.web.state import UserState, check_grader, save_grader
+from interview_bot.web.state import LLM, UserState, check_grader, save_grader
+from interview_bot.web.users import (
+    Accounts,
+    AuthError,
+    LoginThrottle,
+    ThrottledLogin,
+    load_accounts,
+)
+from interview_bot.web.users import parse_auth as parse_accounts
 
 PROGRESS = gr.Progress()  # Gradio finds progress bars by this default value
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -34,6 +52,40 @@ ANSWER_HELP = (
     f"Type your answer (Markdown and code blocks welcome), or a command: {command_words()} "
     "- or ask your own: “ask me about RoPE”, “what is a KV cache?”"
 )
+BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
+STORAGE_KEY = "interview-bot-browser"
+# The chat fills the window below the status line, so after Start the page scrolls to the
+# status line and the answer box is in view (1280x900 and 390x844 alike). Tables in cards
+# scroll sideways on a phone instead of breaking words letter by letter.
+CSS = """
+#chat table { display: block; overflow-x: auto; max-width: 100%; }
+#chat th, #chat td { word-break: normal; overflow-wrap: normal; hyphens: none; min-width: 3.5em; }
+#chat td:last-child { min-width: 14em; }
+#chat button[aria-label="Clear"], #chat button[title="Clear"] { display: none; }
+#mastery table { font-size: 0.85em; }
+@media (max-width: 640px) {
+  #mastery th, #mastery td { padding: 2px 4px; }
+}
+"""
+# After every chat update: scroll the chat to its newest message (also when a <details> the
+# user opened made it stop following).
+FOLLOW_JS = """
+() => {
+  const chat = document.querySelector('#chat');
+  if (!chat) return;
+  const boxes = [chat, ...chat.querySelectorAll('*')].filter(
+    (el) => el.scrollHeight > el.clientHeight + 4 &&
+      ['auto', 'scroll'].includes(getComputedStyle(el).overflowY));
+  requestAnimationFrame(() => boxes.forEach((el) => { el.scrollTop = el.scrollHeight; }));
+}
+"""
+# After Start or a restored interview: bring the status line to the top of the window.
+TO_CHAT_JS = """
+() => {
+  const status = document.querySelector('#status');
+  if (status) status.scrollIntoView({block: 'start'});
+}
+"""
 
 
 class UnsafeListenError(InterviewBotError):
@@ -41,22 +93,51 @@ class UnsafeListenError(InterviewBotError):
 
 
 def parse_auth(text: str | None) -> tuple[str, str] | None:
-    if not text:
-        return None
-    user, sep, password = text.partition(":")
-    if not sep or not user or not password:
-        raise UnsafeListenError("--auth must look like USER:PASS (both parts non-empty)")
-    return user, password
+    """The first ``USER:PASS`` of ``--auth`` (None without one); see :func:`load_accounts`
+    for several users and a users file."""
+    try:
+        pairs = parse_accounts(text)
+    except AuthError as exc:
+        raise UnsafeListenError(str(exc)) from exc
+    return pairs[0] if pairs else None
 
 
-def check_listen(host: str, auth: tuple[str, str] | None) -> None:
+def check_listen(host: str, auth: tuple[str, str] | Accounts | None) -> None:
     """Loopback needs nothing; any other address needs a user and password."""
     try:
         loopback = host in LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
-    if not loopback and auth is None:
+    if not loopback and not auth:
         raise UnsafeListenError(f"Refusing to listen on {host} without --auth USER:PASS")
+
+
+def identify(user: UserState, request: gr.Request | None) -> UserState:
+    """``user`` with its owner settled: the login name always wins; without one, an owner set
+    on page load (this browser's id) stays; an API client gets its Gradio session."""
+    name = getattr(request, "username", None) if request is not None else None
+    if name:
+        owner = str(name)
+    elif user.owner is not None:
+        return user
+    else:
+        owner = tab_owner(getattr(request, "session_hash", None) or uuid.uuid4().hex)
+    return user if owner == user.owner else user.model_copy(update={"owner": owner})
+
+
+def browser_secret(settings: Settings) -> str:
+    """The key that seals this app's browser ids in local storage, kept in the data folder so
+    that a restarted server still reads them."""
+    path = settings.data_dir / "browser-secret"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        pass
+    secret = secrets.token_urlsafe(24)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(secret, encoding="utf-8")
+    return secret
 
 
 def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = None) -> gr.Blocks:
@@ -71,6 +152,7 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
 
     with gr.Blocks(title="interview-bot", analytics_enabled=False) as demo:
         user = gr.State(initial)
+        browser = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=browser_secret(settings))
         gr.Markdown("## interview-bot · mock interviews for ML/LLM roles")
         with gr.Tab("Interview"):
             with gr.Row():
@@ -80,36 +162,46 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                     label="Topics (none = all)",
                     elem_id="topics",
                     scale=3,
+                    min_width=240,
                 )
                 difficulty = gr.Dropdown(
                     [ANY, *get_args(Difficulty)],
                     value=ANY,
                     label="Difficulty",
                     elem_id="difficulty",
+                    min_width=140,
                 )
-                mode = gr.Radio([FIXED, ADAPTIVE], value=FIXED, label="Mode", elem_id="mode")
-                length = gr.Slider(1, 30, value=5, step=1, label="Questions", elem_id="length")
+                mode = gr.Radio(
+                    [FIXED, ADAPTIVE], value=FIXED, label="Mode", elem_id="mode", min_width=240
+                )
+                length = gr.Slider(
+                    1, 30, value=5, step=1, label="Questions", elem_id="length", min_width=160
+                )
             with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="start")
-                resume = gr.Button("Resume last interview", elem_id="resume")
+                start = gr.Button("Start", variant="primary", elem_id="start", min_width=120)
+                resume = gr.Button("Resume last interview", elem_id="resume", min_width=120)
             status = gr.Markdown(status_text(None), elem_id="status")
             chat = gr.Chatbot(
-                label="Interview",
-                height=560,
+                show_label=False,
+                height="calc(100dvh - 330px)",
+                min_height=300,
                 elem_id="chat",
                 sanitize_html=True,
                 allow_tags=False,
                 render_markdown=True,
                 feedback_options=None,
                 group_consecutive_messages=False,
+                buttons=["copy_all"],
             )
             answer = gr.Textbox(
-                label="Your answer", lines=4, placeholder=ANSWER_HELP, elem_id="answer"
+                label="Your answer", lines=3, placeholder=ANSWER_HELP, elem_id="answer"
             )
             with gr.Row():
-                submit = gr.Button("Submit answer", variant="primary", elem_id="submit")
+                submit = gr.Button(
+                    "Submit answer", variant="primary", elem_id="submit", min_width=120
+                )
                 buttons = {
-                    name: gr.Button(label, elem_id=f"cmd-{name}", size="sm")
+                    name: gr.Button(label, elem_id=f"cmd-{name}", size="sm", min_width=70)
                     for name, label in (
                         ("hint", "Hint"),
                         ("skip", "Skip"),
@@ -130,7 +222,7 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 )
         with gr.Tab("Progress") as progress_tab:
             refresh = gr.Button("Refresh", elem_id="refresh")
-            progress_note = gr.Markdown()
+            progress_note = gr.Markdown(elem_id="progress-note")
             over_time = gr.LinePlot(
                 x="time",
                 y="score",
@@ -145,6 +237,8 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 interactive=False,
                 label="Mastery per topic",
                 elem_id="mastery",
+                wrap=True,
+                pinned_columns=1,
             )
             export = gr.Button("Export this interview (Markdown and JSON)", elem_id="export")
             with gr.Row():
@@ -153,9 +247,13 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
         with gr.Tab("Banks"):
             with gr.Row():
                 bank_choice = gr.Dropdown(
-                    bank_h.banks(), value=settings.bank, label="Bank", elem_id="bank-choice"
+                    bank_h.banks(initial),
+                    value=settings.bank,
+                    label="Bank",
+                    elem_id="bank-choice",
                 )
                 use_bank = gr.Button("Use this bank", elem_id="use-bank")
+            gr.Markdown(FORMATS.format(limit=settings.max_upload_bytes), elem_id="bank-formats")
             upload = gr.File(
                 label=f"Upload a bank file (at most {settings.max_upload_bytes:,} bytes)",
                 file_types=BANK_TYPES,
@@ -167,20 +265,22 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
             bank_message = gr.Markdown(elem_id="bank-message")
         with gr.Tab("Settings"):
             grader_mode = gr.Radio(
-                [OFFLINE, "LLM"],
+                [OFFLINE, LLM],
                 label="Grader",
                 elem_id="grader-mode",
-                value=OFFLINE if initial.grader.offline else "LLM",
+                value=OFFLINE if initial.grader.offline else LLM,
             )
             spec = gr.Textbox(
                 label="LLM spec",
                 value="" if initial.grader.offline else initial.grader.spec,
                 placeholder="openai:gpt-4o-mini · ollama:llama3 · llamacpp:/path/model.gguf",
+                elem_id="llm-spec",
             )
             base_url = gr.Textbox(
                 label="Base URL",
                 value=initial.grader.base_url or "",
                 placeholder="http://127.0.0.1:8080/v1",
+                elem_id="base-url",
             )
             api_key = gr.Textbox(
                 label="API key (kept for this browser session only)",
@@ -190,35 +290,93 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
             with gr.Row():
                 save = gr.Button("Save", elem_id="save-grader")
                 test = gr.Button("Test connection", elem_id="test-grader")
-            grader_status = gr.Markdown(initial.public(), elem_id="grader-status")
+            grader_status = gr.Markdown(
+                initial.public() + ". A change applies from your next answer on.",
+                elem_id="grader-status",
+            )
 
         # Named endpoints (``/start``, ``/send``, ``/command_hint``...) are the app's HTTP API
         # (gradio_client, load tests, benchmarks); each client keeps its own gr.State.
-        chat_out = [chat, user, status, summary, summary_plot, summary_box, answer]
-        start.click(
-            chat_h.start, [topics, difficulty, mode, length, user, chat], chat_out, api_name="start"
-        )
-        resume.click(chat_h.resume, [user, chat], chat_out, api_name="resume")
-        submit.click(chat_h.send, [answer, user, chat], chat_out, api_name="send")
-        for name, button in buttons.items():
-            button.click(_command(chat_h, name), [user, chat], chat_out, api_name=f"command_{name}")
+        # Start and Resume set this browser's interview; answers and buttons never write the
+        # user state, so a grader saved while an answer is being graded is not undone.
+        tail = [status, summary, summary_plot, summary_box, answer]
+        opened = [chat, user, *tail]
+        answered = [chat, *tail]
 
-        def refresh_all(u: UserState) -> tuple[Any, Any, str]:
-            return prog_h.refresh(u)
+        def on_load(browser_id: Any, u: UserState, request: gr.Request) -> tuple[Any, ...]:
+            name = getattr(request, "username", None)
+            if not name and not (isinstance(browser_id, str) and BROWSER_ID.match(browser_id)):
+                browser_id = uuid.uuid4().hex
+            owner = str(name) if name else browser_owner(str(browser_id))
+            restored = chat_h.restore(u.model_copy(update={"owner": owner}))
+            mine = restored[1]
+            return (
+                browser_id,
+                *restored,
+                gr.update(choices=bank_h.banks(mine), value=mine.bank),
+                gr.update(choices=chat_h.topics(mine.bank)),
+            )
+
+        demo.load(
+            on_load,
+            [browser, user],
+            [browser, *opened, bank_choice, topics],
+            api_visibility="private",
+        ).then(None, js=TO_CHAT_JS)
+
+        def start_fn(
+            t: list[str] | None,
+            d: str,
+            m: str,
+            n: float,
+            u: UserState,
+            h: list[Any],
+            request: gr.Request,
+        ) -> ChatOutputs:
+            return chat_h.start(t, d, m, n, identify(u, request), h)
+
+        def resume_fn(u: UserState, h: list[Any], request: gr.Request) -> ChatOutputs:
+            return chat_h.resume(identify(u, request), h)
+
+        def send_fn(text: str, u: UserState, h: list[Any], request: gr.Request) -> tuple[Any, ...]:
+            history, _u, *rest = chat_h.send(text, identify(u, request), h)
+            return (history, *rest)
+
+        start.click(
+            start_fn, [topics, difficulty, mode, length, user, chat], opened, api_name="start"
+        ).then(None, js=TO_CHAT_JS)
+        resume.click(resume_fn, [user, chat], opened, api_name="resume").then(None, js=TO_CHAT_JS)
+        submit.click(send_fn, [answer, user, chat], answered, api_name="send")
+        for name, button in buttons.items():
+            button.click(_command(chat_h, name), [user, chat], answered, api_name=f"command_{name}")
+        chat.change(None, js=FOLLOW_JS)
+
+        def refresh_all(u: UserState, request: gr.Request) -> tuple[Any, Any, str]:
+            return prog_h.refresh(identify(u, request))
+
+        def export_fn(u: UserState, request: gr.Request) -> tuple[str | None, str | None, str]:
+            return prog_h.export(identify(u, request))
 
         refresh.click(refresh_all, [user], [over_time, mastery, progress_note], api_name="refresh")
         progress_tab.select(
             refresh_all, [user], [over_time, mastery, progress_note], api_visibility="private"
         )
-        export.click(prog_h.export, [user], [md_file, json_file, progress_note], api_name="export")
+        export.click(export_fn, [user], [md_file, json_file, progress_note], api_name="export")
 
         def topics_of(u: UserState) -> Any:
             return gr.update(choices=chat_h.topics(u.bank), value=[])
 
         def ingest_upload(
-            f: str | None, name: str, u: UserState, progress: gr.Progress = PROGRESS
+            f: str | None,
+            name: str,
+            u: UserState,
+            request: gr.Request,
+            progress: gr.Progress = PROGRESS,
         ) -> tuple[str, Any, UserState]:
-            return bank_h.ingest(f, name, u, progress)
+            return bank_h.ingest(f, name, identify(u, request), progress)
+
+        def switch_bank(bank: str | None, u: UserState, request: gr.Request) -> tuple[str, Any]:
+            return bank_h.switch(bank, identify(u, request))
 
         upload.upload(
             lambda f: (bank_h.check(f), default_name(f)), [upload], [bank_message, bank_name]
@@ -226,7 +384,7 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
         ingest.click(
             ingest_upload, [upload, bank_name, user], [bank_message, bank_choice, user]
         ).then(topics_of, [user], [topics])
-        use_bank.click(bank_h.switch, [bank_choice, user], [bank_message, user]).then(
+        use_bank.click(switch_bank, [bank_choice, user], [bank_message, user]).then(
             topics_of, [user], [topics]
         )
         save.click(
@@ -241,14 +399,18 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
             [user, grader_status, api_key],
             api_visibility="private",
         ).then(
-            lambda u: check_grader(settings, u), [user], [grader_status], api_name="check_grader"
+            lambda u, m: check_grader(settings, u, m),
+            [user, grader_mode],
+            [grader_status],
+            api_name="check_grader",
         )
     return demo
 
 
-def _command(handlers: InterviewHandlers, name: str) -> Callable[..., ChatOutputs]:
-    def run(user: UserState, history: list[Any]) -> ChatOutputs:
-        return handlers.command(name, user, history)
+def _command(handlers: InterviewHandlers, name: str) -> Callable[..., tuple[Any, ...]]:
+    def run(user: UserState, history: list[Any], request: gr.Request) -> tuple[Any, ...]:
+        chat, _user, *rest = handlers.command(name, identify(user, request), history)
+        return (chat, *rest)
 
     run.__name__ = f"command_{name}"
     return run
@@ -262,8 +424,11 @@ def _warm_up(bot: Any) -> None:
 
 def launch(settings: Settings, block: bool = True) -> gr.Blocks:
     """Check the address, make sure the bank is ingested, build and serve the app."""
-    auth = parse_auth(settings.auth)
-    check_listen(settings.host, auth)
+    try:
+        accounts = load_accounts(settings.auth, settings.users_file)
+    except AuthError as exc:
+        raise UnsafeListenError(str(exc)) from exc
+    check_listen(settings.host, accounts)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     # Gradio summarises its log of the last 10,000 events in a DataFrame after every event,
     # for a monitoring page this app does not open: once per 1,000 events is plenty.
@@ -286,7 +451,13 @@ def launch(settings: Settings, block: bool = True) -> gr.Blocks:
         server_name=settings.host,
         server_port=settings.port,
         max_threads=max(40, 2 * settings.concurrency),
-        auth=auth,
+        auth=accounts.check if accounts else None,
+        auth_message="Log in with your own account: your interviews and progress are yours. "
+        "Repeated wrong passwords slow down, then lock that name out from your address for "
+        "a minute.",
+        # failed logins slow down and then lock out, per user and address
+        app_kwargs={"middleware": [Middleware(ThrottledLogin, throttle=LoginThrottle())]},
+        css=CSS,
         prevent_thread_lock=True,
         max_file_size=settings.max_upload_bytes,
         ssr_mode=False,

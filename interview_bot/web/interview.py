@@ -1,8 +1,11 @@
-"""Handlers of the Interview tab: start, answer, buttons; they call the session and render.
+"""Handlers of the Interview tab: start, answer, buttons, reload; they call the session and
+render.
 
 Each handler takes the browser's :class:`UserState` and chat history and returns new ones;
 nothing about a user is kept anywhere else. The session itself is rebuilt from the progress
-database on every call, so a restarted server can resume it.
+database on every call, so a restarted server can resume it, and a reloaded page gets its
+whole chat back (:meth:`InterviewHandlers.restore`). A session is only ever opened for its
+owner.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from interview_bot.errors import InterviewBotError
-from interview_bot.practice.intents import COMMANDS
+from interview_bot.errors import InterviewBotError, ProgressError
+from interview_bot.practice.intents import COMMANDS, clean_text
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.scheduler import topic_of
-from interview_bot.practice.session import Bot, InterviewSession
+from interview_bot.practice.session import Bot, InterviewSession, too_long
 from interview_bot.practice.turns import SessionConfig, Summary, Turn
 from interview_bot.settings import Settings
 from interview_bot.web.render import (
@@ -25,6 +28,7 @@ from interview_bot.web.render import (
     error_message,
     status_text,
     summary_text,
+    transcript_messages,
     turn_messages,
     user_message,
 )
@@ -38,10 +42,13 @@ ChatOutputs = tuple[list[Message], UserState, str, str, pd.DataFrame, Any, Any]
 
 
 def summary_frame(summary: Summary | None) -> pd.DataFrame:
-    """Per-topic mean score in percent, for the summary bar chart."""
-    rows = [] if summary is None else summary.topics
+    """Per-topic mean score in percent, for the summary bar chart (scored topics only)."""
+    rows = [] if summary is None else [t for t in summary.topics if t.mean_fraction is not None]
     return pd.DataFrame(
-        {"topic": [t.topic for t in rows], "score": [round(t.mean_fraction * 100, 1) for t in rows]}
+        {
+            "topic": [t.topic for t in rows],
+            "score": [round((t.mean_fraction or 0) * 100, 1) for t in rows],
+        }
     )
 
 
@@ -57,7 +64,12 @@ class InterviewHandlers:
         return sorted({topic_of(q) for q in self.bot.gradable(bank)})
 
     def _outputs(
-        self, history: list[Message], user: UserState, turn: Turn | None, box: str | None = None
+        self,
+        history: list[Message],
+        user: UserState,
+        turn: Turn | None,
+        box: str | None = None,
+        session: InterviewSession | None = None,
     ) -> ChatOutputs:
         """The seven chat outputs; ``box`` is the new answer text (None: leave the draft)."""
         import gradio as gr
@@ -66,22 +78,28 @@ class InterviewHandlers:
         if turn is not None:
             prompt = turn.prompt
         else:
-            session = self._session(user)
+            session = session or self._session(user)
             prompt = session.prompt if session and not session.ended else None
+        ended = summary.session_id if summary is not None else None
         return (
             history,
             user,
-            status_text(prompt),
+            status_text(prompt, ended),
             summary_text(summary) if summary else "",
             summary_frame(summary),
             gr.update(visible=summary is not None),
             gr.update() if box is None else box,
         )
 
-    def _session(self, user: UserState) -> InterviewSession | None:
+    def _session(self, user: UserState, **kwargs: Any) -> InterviewSession | None:
+        """This browser's interview, if it still exists and belongs to this browser's owner."""
         if user.session_id is None:
             return None
-        return InterviewSession(self.bot, self.progress, user.session_id)
+        try:
+            session = InterviewSession(self.bot, self.progress, user.session_id, **kwargs)
+        except ProgressError:
+            return None
+        return session if session.owner == user.who else None
 
     def _failed(
         self, history: list[Message], user: UserState, error: InterviewBotError
@@ -110,26 +128,37 @@ class InterviewHandlers:
         )
         try:
             session, turn = InterviewSession.start(
-                self.bot, self.progress, config, grader=user.grader
+                self.bot, self.progress, config, grader=user.grader, owner=user.who
             )
         except InterviewBotError as exc:
             return self._failed(list(history or []), user, exc)
         user = user.model_copy(update={"session_id": session.id})
         return self._outputs(turn_messages(turn), user, turn)
 
-    def resume(self, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
-        """Reopen this bank's last unfinished interview (after a restart, or in a new tab)."""
-        session = InterviewSession.resume(self.bot, self.progress, user.bank)
+    def restore(self, user: UserState) -> ChatOutputs:
+        """The owner's unfinished interview with its whole chat (questions, answers, grade
+        cards) - what a reload, a reconnect or a restarted server shows; an empty chat when
+        there is none."""
+        session = self._session(user)
+        if session is None or session.ended:
+            session = InterviewSession.resume(self.bot, self.progress, owner=user.who)
         if session is None:
-            note = {"role": "assistant", "content": "No unfinished interview to resume."}
-            return self._outputs([*(history or []), note], user, None)
-        user = user.model_copy(update={"session_id": session.id})
+            return self._outputs([], user.model_copy(update={"session_id": None}), None)
+        user = user.model_copy(update={"session_id": session.id, "bank": session.config.bank})
+        history = transcript_messages(session.transcript())
         try:
             turn = session.opening()
         except InterviewBotError as exc:
-            return self._failed(list(history or []), user, exc)
-        notice = {"role": "assistant", "content": f"Resuming interview {session.id}."}
-        return self._outputs([*(history or []), notice, *turn_messages(turn)], user, turn)
+            return self._failed(history, user, exc)
+        return self._outputs([*history, *turn_messages(turn)], user, turn)
+
+    def resume(self, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
+        """Reopen this person's last unfinished interview, its earlier grade cards included."""
+        restored = self.restore(user)
+        if restored[1].session_id is None:
+            note = {"role": "assistant", "content": "No unfinished interview to resume."}
+            return self._outputs([*(history or []), note], user, None)
+        return restored
 
     def send(self, text: str, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
         """A typed message: an answer, a command word, or the user's own question. The answer
@@ -146,17 +175,18 @@ class InterviewHandlers:
         self, text: str, user: UserState, history: list[Message] | None, clear: bool
     ) -> ChatOutputs:
         history = list(history or [])
+        text = clean_text(text or "")
         if not text.strip():
             return self._outputs(history, user, None)
+        problem = too_long(text)
+        if problem:  # shown without echoing the whole text; the draft stays in the box
+            echo = {"role": "user", "content": f"*(a message of {len(text):,} characters)*"}
+            return self._failed([*history, echo], user, InterviewBotError(problem))
         start = {"role": "assistant", "content": "Press **Start** to begin an interview."}
-        if user.session_id is None:
-            return self._outputs([*history, user_message(text), start], user, None)
         try:
-            with self._locks[user.session_id]:
-                session = InterviewSession(
-                    self.bot, self.progress, user.session_id, grader=user.grader
-                )
-                if session.ended:
+            with self._locks[user.session_id or 0]:
+                session = self._session(user, grader=user.grader)
+                if session is None or session.ended:
                     return self._outputs([*history, user_message(text), start], user, None)
                 turn = session.handle(text)
         except InterviewBotError as exc:  # nothing was stored: the draft stays in the box

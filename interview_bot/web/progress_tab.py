@@ -1,4 +1,5 @@
-"""Handlers of the Progress tab: score over time, per-topic mastery, session exports."""
+"""Handlers of the Progress tab: score over time, per-topic mastery, session exports - all of
+them this browser's person's only."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.scheduler import Repetition, topic_of
 from interview_bot.practice.session import Bot
 from interview_bot.practice.stats import export_json, export_markdown, score_over_time, topic_stats
+from interview_bot.practice.view import plural
+from interview_bot.web.banks import bank_label
 from interview_bot.web.state import UserState
 
-MASTERY_COLUMNS = ["topic", "answers", "mean score %", "last practised", "due now"]
+MASTERY_COLUMNS = ["topic", "scored", "skipped", "mean %", "hinted", "last practised", "due"]
 
 
 class ProgressHandlers:
@@ -23,7 +26,7 @@ class ProgressHandlers:
 
     def score_frame(self, user: UserState) -> pd.DataFrame:
         """Every scored answer of this bank: when, score in percent, which session."""
-        rows = score_over_time(self.progress, bank=user.bank)
+        rows = score_over_time(self.progress, bank=user.bank, owner=user.who)
         return pd.DataFrame(
             {
                 "time": pd.to_datetime([t for t, _, _ in rows], utc=True),
@@ -33,42 +36,51 @@ class ProgressHandlers:
         )
 
     def mastery_frame(self, user: UserState) -> pd.DataFrame:
-        """Per topic: answers, mean score, last practised, and cards due for review now."""
+        """Per topic: scored answers, skips (apart), mean score, answers after hints, last
+        practised, and cards due for review now."""
         topic_by_id = {q.id: topic_of(q) for q in self.bot.gradable(user.bank)}
         now = datetime.now(UTC)
         due: dict[str, int] = {}
-        for qid, card in Repetition(self.progress, user.bank).cards().items():
+        for qid, card in Repetition(self.progress, user.bank, owner=user.who).cards().items():
             if qid in topic_by_id and card.due <= now:
                 due[topic_by_id[qid]] = due.get(topic_by_id[qid], 0) + 1
         rows = [
             [
                 t.topic,
                 t.attempts,
-                round(t.mean_fraction * 100, 1),
+                t.skipped,
+                "-" if t.mean_fraction is None else round(t.mean_fraction * 100),
+                t.hinted,
                 t.last_at[:16].replace("T", " "),
                 due.get(t.topic, 0),
             ]
-            for t in topic_stats(self.progress, bank=user.bank)
+            for t in topic_stats(self.progress, bank=user.bank, owner=user.who)
         ]
         return pd.DataFrame(rows, columns=MASTERY_COLUMNS)
 
     def refresh(self, user: UserState) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         frame = self.score_frame(user)
+        bank = bank_label(user.bank)
         note = (
-            f"{len(frame)} scored answers in bank **{user.bank}**."
+            f"{plural(len(frame), 'scored answer')} of yours in bank **{bank}**. Skipped "
+            "questions are counted apart, never as 0%; an answer after hints never counts "
+            "as mastery."
             if len(frame)
-            else f"No scored answers in bank **{user.bank}** yet."
+            else f"No scored answers of yours in bank **{bank}** yet."
         )
         return frame, self.mastery_frame(user), note
 
     def _session_id(self, user: UserState) -> int | None:
-        if user.session_id is not None:
+        if user.session_id is not None and self.progress.session(user.session_id).owner == (
+            user.who
+        ):
             return user.session_id
-        sessions = self.progress.sessions(user.bank)
+        sessions = self.progress.sessions(user.bank, owner=user.who)
         return sessions[0].id if sessions else None
 
     def export(self, user: UserState) -> tuple[str | None, str | None, str]:
-        """This browser's interview (or the bank's latest) as a Markdown and a JSON file."""
+        """This browser's interview (or this person's latest in the bank) as Markdown and
+        JSON files."""
         session_id = self._session_id(user)
         if session_id is None:
             return None, None, "No interview to export yet."
