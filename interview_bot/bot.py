@@ -165,6 +165,7 @@ def _bank_target(question: CanonicalQuestion, origin: str, similarity: float) ->
         reference=question.reference_text or None,
         references=[r.text for r in question.references],
         key_points=question.key_points,
+        examples=question.examples,
         reference_origin=origin,  # type: ignore[arg-type]
         question_id=question.id,
         similarity=similarity,

@@ -24,7 +24,13 @@ from interview_bot.cli.app import (
 from interview_bot.cli.render import grade_card
 from interview_bot.errors import InterviewBotError
 from interview_bot.evaluation.cases import load_cases
-from interview_bot.evaluation.runner import EvalReport, run_eval, write_report
+from interview_bot.evaluation.runner import (
+    COMPLETE,
+    WRONG,
+    EvalReport,
+    run_eval,
+    write_report,
+)
 from interview_bot.settings import load_settings
 
 LlmOption = typer.Option(
@@ -33,7 +39,15 @@ LlmOption = typer.Option(
     help="Grader: offline (default), openai:MODEL, ollama:MODEL or llamacpp:/path/model.gguf.",
 )
 BaseUrlOption = typer.Option(None, "--base-url", help="OpenAI-compatible or Ollama server URL.")
-DATASETS = ("mohler2011.jsonl", "seed_domain.jsonl", "adversarial.jsonl")
+# The bundled eval sets, with the split to run: interview answers on their test split only
+# (questions the grader was never fitted on).
+DATASETS: tuple[tuple[str, str | None], ...] = (
+    ("interview_bank.jsonl", "test"),
+    ("interview_ml.jsonl", "test"),
+    ("seed_domain.jsonl", None),
+    ("adversarial.jsonl", None),
+    ("mohler2011.jsonl", None),
+)
 
 
 @app.command()
@@ -88,11 +102,16 @@ def _table(reports: list[EvalReport]) -> Table:
         "MAE",
         "QWK",
         "within ±1",
+        "wrong",
+        "complete",
         "cases/s",
         "failed",
+        caption="wrong, complete: mean grade (0-5) of wrong, fluent-wrong and off-topic "
+        "answers, and of complete ones, where the set labels kinds",
     )
     for r in reports:
         m = r.metrics
+        wrong, complete = r.mean_of(WRONG), r.mean_of(COMPLETE)
         table.add_row(
             Path(r.file).name,
             r.grader,
@@ -103,6 +122,8 @@ def _table(reports: list[EvalReport]) -> Table:
             f"{m.mae:.3f}",
             f"{m.qwk:.3f}",
             f"{m.within_1:.3f}",
+            "-" if wrong is None else f"{wrong:.2f}",
+            "-" if complete is None else f"{complete:.2f}",
             f"{r.cases_per_second:.1f}",
             str(r.n_failed),
         )
@@ -158,6 +179,12 @@ def eval_file(
         print_json(result.as_json())
         return
     console.print(_table([result]))
+    if result.grader != "offline":
+        console.print(
+            f"LLM verdicts: {result.n_fallback} fell back to the offline grader "
+            f"({result.n_unparsed} unparsed), {result.n_disagree} disagree with it by more "
+            f"than the margin; median {result.median_grade_ms / 1000:.1f} s a grade"
+        )
     if result.kinds:
         kinds = Table("kind", "n", "human", "predicted", title="mean grade per answer kind (0-5)")
         for kind, s in result.kinds.items():
@@ -185,7 +212,7 @@ def eval_all(
     """Run the bundled eval sets (Mohler 2011, seed domain, adversarial) and print the table."""
     bot = InterviewBot(load_settings(data_dir=data_dir, llm=llm, base_url=base_url))
     folder = bot.settings.datasets_dir
-    reports = [_run(bot, folder / name) for name in DATASETS]
+    reports = [_run(bot, folder / name, split) for name, split in DATASETS]
     if as_json:
         print_json([{k: v for k, v in r.as_json().items() if k != "cases"} for r in reports])
         return

@@ -8,6 +8,7 @@ error and left out of the metrics; it never stops the run.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ from interview_bot.grading.result import Grade, GradingTarget
 
 BATCH = 64
 WORST = 10
+WRONG = ("wrong", "fluent_wrong", "off_topic")  # answers that must score near 0
+COMPLETE = ("complete",)
 
 
 class CaseResult(BaseModel):
@@ -53,6 +56,16 @@ class EvalReport(BaseModel):
     metrics: Metrics
     groups: dict[str, Metrics]
     results: list[CaseResult]
+    n_fallback: int = 0  # LLM grades that fell back to the offline grader
+    n_unparsed: int = 0  # ... of which because the LLM gave no valid verdict
+    n_disagree: int = 0  # LLM grades the offline grader disagrees with (second_opinion)
+    median_grade_ms: float = 0.0
+
+    def mean_of(self, kinds: tuple[str, ...]) -> float | None:
+        """Mean predicted grade (0..5) over answers of these kinds, None when there are none."""
+        found = [(s.n, s.predicted) for k, s in self.kinds.items() if k in kinds]
+        total = sum(n for n, _ in found)
+        return round(sum(n * p for n, p in found) / total, 2) if total else None
 
     @property
     def kinds(self) -> dict[str, KindStats]:
@@ -87,6 +100,10 @@ class EvalReport(BaseModel):
             "n_failed": self.n_failed,
             "seconds": round(self.seconds, 2),
             "cases_per_second": round(self.cases_per_second, 1),
+            "n_fallback": self.n_fallback,
+            "n_unparsed": self.n_unparsed,
+            "n_disagree": self.n_disagree,
+            "median_grade_ms": round(self.median_grade_ms, 1),
             "metrics": self.metrics.model_dump(),
             "groups": {k: v.model_dump() for k, v in self.groups.items()},
             "kinds": {k: v.model_dump() for k, v in self.kinds.items()},
@@ -157,6 +174,8 @@ def run_eval(
     max_score = max((s[3] for s in scored), default=5.0)
     predictions = [float(s[0] or 0.0) for s in scored]
     human = [float(s[1]) for s in scored]
+    grades = [r.grade for r in results if r.grade is not None]
+    fallbacks = [g.fallback_reason for g in grades if g.fallback_reason]
     return EvalReport(
         file=file,
         grader=grading.name,
@@ -167,6 +186,10 @@ def run_eval(
         metrics=summarize(predictions, human, max_score),
         groups=per_group(predictions, human, [s[2] for s in scored], max_score) if scored else {},
         results=results,
+        n_fallback=len(fallbacks),
+        n_unparsed=sum("gave no valid verdict" in reason for reason in fallbacks),
+        n_disagree=sum(g.second_opinion is not None for g in grades),
+        median_grade_ms=statistics.median(g.elapsed_ms for g in grades) if grades else 0.0,
     )
 
 
@@ -223,7 +246,11 @@ def render_markdown(report: EvalReport) -> str:
         f"# Eval: {Path(report.file).name} with `{report.grader}`",
         "",
         f"{report.n_cases} cases, {report.n_failed} not scored, {report.seconds:.1f} s "
-        f"({report.cases_per_second:.1f} cases/s).",
+        f"({report.cases_per_second:.1f} cases/s, median {report.median_grade_ms:.0f} ms a grade).",
+        "",
+        f"LLM verdicts: {report.n_fallback} fell back to the offline grader "
+        f"({report.n_unparsed} unparsed); {report.n_disagree} disagree with the offline grader "
+        "by more than the second-opinion margin.",
         "",
         "| n | Pearson | Spearman | RMSE | MAE | QWK | within ±1 |",
         "|---|---|---|---|---|---|---|",

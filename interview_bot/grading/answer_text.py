@@ -15,11 +15,24 @@ from dataclasses import dataclass
 MAX_ANSWER_CHARS = 6_000  # longer answers are graded on their first part (and told so)
 
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
-_TAG = re.compile(r"</?\s*[A-Za-z_][\w:-]*(\s[^<>]*)?/?>")
+# A grading element with its content (``<grade>5</grade>``) is set aside whole.
+_PROMPT_ELEMENT = re.compile(
+    r"<\s*(grade|score|verdict|feedback|system|instructions?|rubric|evaluation|judge|result)"
+    r"\b[^<>]*>.{0,400}?</\s*\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+# Tags that imitate a grading prompt's structure. Any other angle-bracket text is content:
+# an answer about tokenizers names <bos>, </s> or <|endoftext|>, one about HTML names <div>.
+_PROMPT_TAG = re.compile(
+    r"</?\s*(?:candidate_?answer|answer|grade|grading|score|rubric|system|instructions?|"
+    r"reference(?:_answer)?|evaluation|evaluator|feedback|verdict|assistant|user|prompt|"
+    r"key_points|offline_evidence|judge|result|question)\b[^<>]*>",
+    re.IGNORECASE,
+)
 _GRADER_TALK = re.compile(
     r"ignore\b.{0,40}\b(rubric|instruction|previous|above|prior|reference|grading|rules)"
     r"|disregard\b.{0,40}\b(rubric|instruction|previous|above|reference)"
-    r"|\b(system|admin|developer)\s*(note|prompt|message|override|instruction)s?\b"
+    r"|\b(system|admin|developer)\s*(note|override)s?\b|^\W*system\s*:"
     r"|\b(give|award|assign|grant|score|rate|mark|grade)\b.{0,30}\b(full|maximum|max|perfect|top|"
     r"highest|5\s*/\s*5|10\s*/\s*10|100\s*%|five|5 points|full marks)\b"
     r"|\b(full|maximum|perfect)\s+(marks|score|points|credit)\b"
@@ -27,8 +40,29 @@ _GRADER_TALK = re.compile(
     r"|\b(grader|evaluator|examiner|judge|model|assistant|ai)\b.{0,30}\b(must|should|will|shall)\b"
     r".{0,30}\b(give|award|score|grade|output|return|rate|mark)"
     r"|[\"']?(score|grade|rating)[\"']?\s*[:=]\s*[\"']?\d"
-    r"|\brubric\b|\bgrading (instructions|prompt)\b|\breference answer is (wrong|incorrect)\b"
-    r"|\bprevious instructions\b|\bjailbreak\b|\bDAN\b",
+    r"|\b(ignore|disregard|override) (the|this|your)\s+rubric\b|\bgrading (instructions|prompt)\b"
+    r"|\breference answer (is|was) (wrong|incorrect|outdated)\b"
+    r"|\b(dear|hello|hi|hey|attention|note to( the)?|message to( the)?)\s+"
+    r"(grader|evaluator|examiner|judge|marker|reviewer|assessor|grading (model|system))\b"
+    r"|\b(score|grade|mark|marks|rate|rated|rating|deserves?|worth|award)\b.{0,25}"
+    r"\b\d+(\.\d+)?\s*(/|out of)\s*\d+\b"
+    r"|\b(pre-?graded|already graded|verified by the (panel|interviewer|grader))\b"
+    r"|\b(grader|evaluator|examiner|marker|reviewer|assessor|automated scoring|scoring (model|"
+    r"system)|grading (model|system|policy))\b.{0,60}\b(score|grade|mark|award|output|assign|"
+    r"give|record|copy|approve|5|five|full)"
+    r"|\b(if you are|dear)\s+(an?\s+)?(ai|llm|model|grader|evaluator|examiner)\b"
+    r"|\b(for|to) (the|whoever|any)\s+(ai\s+|automated\s+)?(grader|evaluator|examiner|marker|"
+    r"assessor|scores this|grades this)\b"
+    r"|\b(marking|graded|grade[ds]?|scored?)\s+(this\s+|it\s+|by the \w+:?\s+)?\d(\.\d)?\s*/\s*\d"
+    r"|\b(generous|lenient|kind)\s+(score|grade|mark)"
+    r"|<\|im_start\|>\s*system|\bgrading mode\b"
+    r"|\b(already|previously)\s+(approved|scored|graded|confirmed|received|given)\b"
+    r"|\b(you are now|pretend|persona|role-?play)\b.{0,60}\b(grade|grader|award|score)"
+    r"|\b(output|assign|award|give|record|copy)\s+(it\s+|me\s+|this\s+)?(a\s+)?((5|five|10|100)"
+    r"(?![\d×x*.,])|full|maximum|perfect|that score)\b"
+    r"|\b(be (kind|generous|lenient)|go easy)\b.{0,30}\b(score|grade|marks?|grading)\b"
+    r"|\ba\s+(5|five|10|ten|perfect score)\s+would\b"
+    r"|\b(grade|score|mark)\b.{0,20}\b(confirmed|approved|recorded)\b",
     re.IGNORECASE | re.DOTALL,
 )
 _DONT_KNOW = re.compile(
@@ -86,11 +120,12 @@ def read_answer(answer: str) -> ReadAnswer:
         flags=re.DOTALL,
     )
     kept: list[str] = []
-    aside: list[str] = []
-    for sentence in sentences(_TAG.sub("\n", text)):
+    aside: list[str] = [m.group(0) for m in _PROMPT_ELEMENT.finditer(text)]
+    text = _PROMPT_ELEMENT.sub("\n", text)
+    for sentence in sentences(_PROMPT_TAG.sub("\n", text)):
         (aside if _GRADER_TALK.search(sentence) else kept).append(sentence)
-    if _TAG.search(text):
-        aside.append("(markup tags)")
+    if _PROMPT_TAG.search(text):
+        aside.append("(tags imitating the grading prompt)")
     return ReadAnswer(answer, " ".join(kept).strip(), aside, truncated)
 
 

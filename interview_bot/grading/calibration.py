@@ -1,9 +1,10 @@
 """The offline grader's fitted mapping from evidence to a score, loaded from a small JSON.
 
-The model is a blend of a ridge regression and a small gradient-boosted tree ensemble, both
-over :data:`interview_bot.grading.evidence.FEATURES`, predicting a 0-5 grade (rescaled to
-other scales). ``evals/fit_calibration.py`` fits it on the Mohler et al. (2011) answers and
-writes ``calibration.json``; its version travels with every offline grade.
+The model is a blend of a ridge regression and a small gradient-boosted tree ensemble over
+named evidence values (:data:`interview_bot.grading.evidence.FEATURES` and the pair model's
+``pair_score``), predicting a 0-5 grade (rescaled to other scales). ``evals/train_grader.py``
+fits it on graded interview answers and Mohler et al. (2011) and writes
+``calibration.json``; its version travels with every offline grade.
 """
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ class Tree:
             node[rows] = np.where(go_left, self.left[node[rows]], self.right[node[rows]])
 
 
+KNOWN = (*FEATURES, "pair_score")
+
+
 @dataclass(frozen=True)
 class Calibration:
     version: str
+    features: tuple[str, ...]
     mean: np.ndarray
     std: np.ndarray
     weights: np.ndarray
@@ -54,8 +59,16 @@ class Calibration:
     init: float
     blend: float  # share of the tree ensemble in the prediction
 
+    def row(self, values: dict[str, float]) -> np.ndarray:
+        """One row of :meth:`predict`'s input from named values."""
+        return np.array([values[name] for name in self.features], dtype=np.float64)
+
+    @property
+    def uses_pair(self) -> bool:
+        return "pair_score" in self.features
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted grades on 0..SCALE for rows of features in FEATURES order."""
+        """Predicted grades on 0..SCALE for rows of values in :attr:`features` order."""
         linear = self.intercept + ((X - self.mean) / self.std) @ self.weights
         boosted = self.init + self.learning_rate * sum(
             (t.predict(X) for t in self.trees), np.zeros(len(X))
@@ -64,10 +77,11 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
-        if data.get("features") != list(FEATURES):
+        unknown = [f for f in data.get("features", []) if f not in KNOWN]
+        if unknown or not data.get("features"):
             raise InterviewBotError(
-                "calibration.json was fitted on other features; "
-                "rerun `python evals/fit_calibration.py`"
+                f"calibration.json was fitted on features this version lacks ({unknown}); "
+                "rerun `python evals/train_grader.py --write`"
             )
         ridge, gbm = data["ridge"], data["gbm"]
         trees = [
@@ -76,6 +90,7 @@ class Calibration:
         ]
         return cls(
             version=data["version"],
+            features=tuple(data["features"]),
             mean=np.asarray(ridge["mean"]),
             std=np.asarray(ridge["std"]),
             weights=np.asarray(ridge["weights"]),
@@ -94,5 +109,5 @@ def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:
     except (OSError, ValueError, KeyError) as exc:
         raise InterviewBotError(
             f"{path}: cannot load the offline grader's calibration ({exc}); "
-            "rerun `python evals/fit_calibration.py`"
+            "rerun `python evals/train_grader.py --write`"
         ) from None

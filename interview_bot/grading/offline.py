@@ -1,11 +1,13 @@
-"""The offline grader: embedding evidence, a calibrated score, and a card to learn from.
+"""The offline grader: a pair model that reads reference and answer together, embedding
+evidence, a calibrated score, and a card that agrees with itself.
 
-No network, no GPU. The score comes from :mod:`interview_bot.grading.calibration` (fitted on human
-grades); the rubric criteria, covered and missed key points and the feedback explain it.
-Guards that the data cannot teach a regression are explicit rules: a non-answer scores 0,
-a keyword list without explanation and a restatement of the question are capped, and
-sentences addressed to the grader are removed before anything is measured (and the attempt
-to steer the grader costs the answer part of its score: it can only lose by it).
+No network, no GPU. The score comes from :mod:`interview_bot.grading.calibration`, fitted on
+graded interview answers, over the pair model's verdict (:mod:`interview_bot.grading.pair`)
+and the embedding evidence (:mod:`interview_bot.grading.evidence`). A key point counts as
+covered when the pair model finds the answer states it, not when it shares its words. Rules
+the data cannot teach a regression are explicit: a non-answer scores 0, a keyword list and
+a restatement of the question are capped, and text addressed to the grader is set aside
+before anything is measured, so it can neither raise nor lower the grade.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,11 +31,13 @@ from interview_bot.grading.answer_text import (
 )
 from interview_bot.grading.calibration import SCALE, Calibration, load_calibration
 from interview_bot.grading.choice import OFFLINE, GraderChoice
-from interview_bot.grading.evidence import COVERED, FEATURES, Evidence, extract
+from interview_bot.grading.evidence import FEATURES, Evidence, extract
+from interview_bot.grading.pair import PairInput, PairModel, load_pair_model
 from interview_bot.grading.plugins import GraderContext
 from interview_bot.grading.result import (
     CriterionScore,
     Grade,
+    GradedExample,
     Grader,
     GradingTarget,
     KeyPointResult,
@@ -42,10 +47,15 @@ from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import select_points
 
 KEYWORD_CAP = 1.0  # out of 5: terms without explanation show recognition, not understanding
-RESTATEMENT_CAP = 1.0  # out of 5: an answer that only repeats the question
+RESTATEMENT_CAP = 0.5  # out of 5: an answer that only repeats the question
 UNSURE_SIMILARITY = 0.3  # "not sure, maybe ..." with nothing this close to the reference
-# Talking to the grader instead of the interviewer is itself judged: it keeps this share.
-GRADER_TALK_FACTOR = 0.6
+POINT_COVERED = 0.5  # the pair model's verdict on (key point, answer) from which it is covered
+# When the pair model and the embedding evidence are this far apart (of 5), the evidence is
+# weak: the card says so and the lower of the two is kept rather than a guess in between.
+DISAGREEMENT = 1.75
+EXAMPLE_MATCH = 0.8  # cosine from which an answer is taken to say what a graded example says
+EXAMPLE_WEIGHT = 0.6  # share of the matching example's grade in the score at cosine 1
+MISCONCEPTION_BELOW = 0.3  # an example graded under this share of the scale is a misconception
 
 
 def apply_guards(
@@ -72,11 +82,7 @@ def apply_guards(
         predicted = min(predicted, RESTATEMENT_CAP)
         notes.append("The answer restates the question; it does not answer it.")
     if read.addressed_grader:
-        predicted *= GRADER_TALK_FACTOR
-        notes.append(
-            "Text addressed to the grader was ignored and counts against the "
-            "answer; only your explanation earns points."
-        )
+        notes.append("Text addressed to the grader was set aside: only your explanation is graded.")
     if read.truncated:
         notes.append("Only the first part of a very long answer was graded.")
     if content and not looks_english(content):
@@ -87,16 +93,30 @@ def apply_guards(
     return predicted, notes
 
 
-class OfflineGrader:
-    """Grades with the bundled embedding model and the shipped calibration."""
+@dataclass(frozen=True)
+class _Measured:
+    """Everything measured about one answer before the card is written."""
 
-    name = "offline"
+    read: ReadAnswer
+    evidence: Evidence
+    points: list[str]
+    pair: float | None  # the pair model's verdict on the whole answer, 0..1
+    point_pairs: list[float]  # its verdict per key point
+    predicted: float  # calibrated, 0..SCALE
+    example: tuple[GradedExample, float] | None  # the matching graded example, its cosine
+
+
+class OfflineGrader:
+    """Grades with the bundled model: the pair model, the evidence and the calibration."""
+
+    name = OFFLINE
 
     def __init__(
         self,
         embedder: Embedder,
         rubric: Rubric,
         calibration: Calibration | bool | None = True,
+        pair: PairModel | None = None,
     ) -> None:
         self.embedder = embedder
         # True: the shipped calibration; None: uncalibrated (used while fitting one).
@@ -104,15 +124,23 @@ class OfflineGrader:
             load_calibration() if calibration is True else (calibration or None)
         )
         self.rubric = rubric
+        self._pair = pair
         self._derived: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def pair(self) -> PairModel | None:
+        """The pair model the calibration reads (loaded on first use), or None."""
+        if self._pair is None and self.calibration is not None and self.calibration.uses_pair:
+            self._pair = load_pair_model()
+        return self._pair
 
     # -- evidence ---------------------------------------------------------------------------
     def _points(self, target: GradingTarget) -> list[str]:
         """The target's key points; derived from its reference (once) when it has none."""
         if target.key_points:
             return list(target.key_points)
-        refs = tuple(target.references or ([target.reference] if target.reference else []))
+        refs = tuple(_references(target))
         key = (target.question, refs)
         with self._lock:
             found = self._derived.get(key)
@@ -124,42 +152,91 @@ class OfflineGrader:
                     self._derived.pop(next(iter(self._derived)))
         return list(found)
 
+    def evidence(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[Evidence]:
+        """Embedding evidence for each answer against its target, in one batched pass."""
+        items = []
+        for target, answer in zip(targets, answers, strict=True):
+            content = read_answer(answer).content
+            items.append((target.question, _references(target), self._points(target), content))
+        return extract(self.embedder, items)
+
+    def _measure(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[_Measured]:
+        reads = [read_answer(a) for a in answers]
+        evidence = self.evidence(targets, answers)
+        points = [self._points(t) for t in targets]
+        verdicts: list[float | None] = [None] * len(targets)
+        per_point: list[list[float]] = [[] for _ in targets]
+        if self.pair is not None:
+            rows: list[PairInput] = []
+            owners: list[tuple[int, int | None]] = []
+            for i, (target, read) in enumerate(zip(targets, reads, strict=True)):
+                reference = "\n".join(_references(target))
+                rows.append(PairInput(target.question, reference, read.content))
+                owners.append((i, None))
+                for j, point in enumerate(points[i]):
+                    rows.append(PairInput(target.question, point, read.content))
+                    owners.append((i, j))
+            for (owner, point_no), score in zip(owners, self.pair.score(rows), strict=True):
+                if point_no is None:
+                    verdicts[owner] = float(score)
+                else:
+                    per_point[owner].append(float(score))
+        predicted = np.zeros(len(targets))
+        if self.calibration is not None and targets:
+            X = np.array(
+                [
+                    self.calibration.row(e.values | {"pair_score": v or 0.0})
+                    for e, v in zip(evidence, verdicts, strict=True)
+                ]
+            )
+            predicted = self.calibration.predict(X)
+        return [
+            _Measured(
+                reads[i],
+                evidence[i],
+                points[i],
+                verdicts[i],
+                per_point[i],
+                float(predicted[i]),
+                self._nearest_example(targets[i], reads[i].content),
+            )
+            for i in range(len(targets))
+        ]
+
+    def _nearest_example(
+        self, target: GradingTarget, content: str
+    ) -> tuple[GradedExample, float] | None:
+        """The graded example this answer says the same as, if one is close enough."""
+        if not target.examples or not content.strip():
+            return None
+        vectors = self.embedder.encode([content, *(e.answer for e in target.examples)])
+        cosines = vectors[1:] @ vectors[0]
+        best = int(np.argmax(cosines))
+        if cosines[best] < EXAMPLE_MATCH:
+            return None
+        return target.examples[best], float(cosines[best])
+
     def features(self, rows: Sequence[tuple[str, str, str]]) -> np.ndarray:
-        """Feature matrix for (question, reference, answer) rows, as the calibration fits it."""
+        """Evidence features for (question, reference, answer) rows, in FEATURES order."""
         targets = [
             GradingTarget(question=q, reference=r, reference_origin="given") for q, r, _ in rows
         ]
-        evidence = self._evidence(targets, [a for _, _, a in rows])
-        return np.array([e.vector() for e in evidence])
-
-    def _evidence(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[Evidence]:
-        items = []
-        for target, answer in zip(targets, answers, strict=True):
-            refs = target.references or ([target.reference] if target.reference else [])
-            content = read_answer(answer).content
-            items.append((target.question, refs, self._points(target), content))
-        return extract(self.embedder, items)
+        return np.array([e.vector() for e in self.evidence(targets, [a for *_, a in rows])])
 
     # -- grading ------------------------------------------------------------------------------
     def grade(self, target: GradingTarget, answer: str) -> Grade:
         return self.grade_many([(target, answer)])[0]
 
     def grade_many(self, pairs: Sequence[tuple[GradingTarget, str]]) -> list[Grade]:
-        """Grade several answers with one batched model pass (what evals use)."""
+        """Grade several answers with batched model passes (what evals use)."""
         started = time.perf_counter()
-        todo = [(i, t, a) for i, (t, a) in enumerate(pairs) if t.reference or t.references]
-        evidence = self._evidence([t for _, t, _ in todo], [a for _, _, a in todo]) if todo else []
-        found = {i: e for (i, _, _), e in zip(todo, evidence, strict=True)}
-        scores = {}
-        if found and self.calibration is not None:
-            predicted = self.calibration.predict(np.array([e.vector() for e in found.values()]))
-            scores = dict(zip(found, predicted.tolist(), strict=True))
-        grades = []
-        for i, (target, answer) in enumerate(pairs):
-            if i not in found:
-                grades.append(self._ungraded(target, answer))
-            else:
-                grades.append(self._card(target, answer, found[i], scores.get(i, 0.0)))
+        todo = [(i, t, a) for i, (t, a) in enumerate(pairs) if _references(t)]
+        measured = self._measure([t for _, t, _ in todo], [a for *_, a in todo]) if todo else []
+        found = {i: m for (i, _, _), m in zip(todo, measured, strict=True)}
+        grades = [
+            self._card(target, answer, found[i]) if i in found else self._ungraded(target, answer)
+            for i, (target, answer) in enumerate(pairs)
+        ]
         per_grade = (time.perf_counter() - started) * 1000 / max(len(pairs), 1)
         return [g.model_copy(update={"elapsed_ms": round(per_grade, 2)}) for g in grades]
 
@@ -184,78 +261,106 @@ class OfflineGrader:
         calibration = self.calibration.version if self.calibration else "uncalibrated"
         return f"{self.rubric.version}+{calibration}"
 
-    def _card(self, target: GradingTarget, answer: str, ev: Evidence, predicted: float) -> Grade:
-        read = read_answer(answer)
-        v = ev.values
-        points = self._points(target)
-        predicted, notes = apply_guards(predicted, target.question, read, v)
-        key_points = self._key_points(points, ev)
-        criteria = self._criteria(v, key_points, read.addressed_grader, predicted)
+    def _score(self, target: GradingTarget, m: _Measured) -> tuple[float, list[str], bool]:
+        """The grade on 0..SCALE, the notes that explain it, and whether the evidence is weak."""
+        predicted = m.predicted
+        notes: list[str] = []
+        uncertain = False
+        if m.pair is not None and abs(m.pair * SCALE - predicted) > DISAGREEMENT:
+            uncertain = True
+            predicted = min(predicted, m.pair * SCALE)
+        if m.example is not None:
+            example, cosine = m.example
+            share = EXAMPLE_WEIGHT * (cosine - EXAMPLE_MATCH) / (1 - EXAMPLE_MATCH)
+            predicted = (1 - share) * predicted + share * example.score / example.max_score * SCALE
+        predicted, guard_notes = apply_guards(predicted, target.question, m.read, m.evidence.values)
+        notes += guard_notes
+        if uncertain and predicted > 0:
+            notes.append(
+                "The evidence is mixed (the answer shares the reference's words but may not "
+                "say the same thing), so this grade leans low: compare with the reference."
+            )
+        return float(np.clip(predicted, 0.0, SCALE)), notes, uncertain
+
+    def _card(self, target: GradingTarget, answer: str, m: _Measured) -> Grade:
+        predicted, notes, uncertain = self._score(target, m)
+        fraction = predicted / SCALE
+        key_points = self._key_points(m, fraction)
+        misconception = None
+        if m.example is not None:
+            example, _ = m.example
+            if example.score / example.max_score < MISCONCEPTION_BELOW:
+                misconception = example.why or example.answer
+                notes.insert(0, f"A common misconception: {misconception}")
+        criteria = self._criteria(m, key_points, fraction)
         max_score = self.rubric.max_score
-        score = round(predicted / SCALE * max_score, 2)
-        refs = target.references or ([target.reference] if target.reference else [])
         return Grade(
             question=target.question,
             answer=answer,
-            score=score,
+            score=round(fraction * max_score, 2),
             max_score=max_score,
             criteria=criteria,
             key_points=key_points,
-            feedback=self._feedback(score / max_score, key_points, notes),
-            reference="\n\n".join(refs),
+            feedback=_feedback(fraction, key_points, notes),
+            reference="\n\n".join(_references(target)),
             reference_origin=target.reference_origin,
             question_id=target.question_id,
             grader=self.name,
             rubric_version=self._version(),
+            uncertain=uncertain,
+            misconception=misconception,
         )
 
     @staticmethod
-    def _key_points(points: list[str], ev: Evidence) -> list[KeyPointResult]:
+    def _key_points(m: _Measured, fraction: float) -> list[KeyPointResult]:
+        """Covered when the pair model finds the answer states the point. An answer graded
+        as saying nothing right (under a tenth of the scale) covers nothing."""
+        ev = m.evidence
         out = []
-        for point, coverage, best in zip(points, ev.keypoint_recall, ev.best_sentence, strict=True):
-            covered = coverage >= COVERED and bool(ev.sentences)
+        for k, point in enumerate(m.points):
+            # the pair model's verdict, or without one the embedding evidence alone
+            coverage = m.point_pairs[k] if m.point_pairs else ev.keypoint_recall[k]
+            covered = coverage >= POINT_COVERED and fraction >= 0.1 and bool(ev.sentences)
+            best = ev.best_sentence[k] if k < len(ev.best_sentence) else 0
             out.append(
                 KeyPointResult(
                     text=point,
                     covered=covered,
                     similarity=round(coverage, 3),
-                    evidence=ev.sentences[best] if covered else None,
+                    evidence=ev.sentences[best] if covered and ev.sentences else None,
                 )
             )
         return out
 
     def _criteria(
-        self, v: dict[str, float], points: list[KeyPointResult], addressed: bool, predicted: float
+        self, m: _Measured, points: list[KeyPointResult], fraction: float
     ) -> list[CriterionScore]:
-        """Rubric levels that explain the score; a criterion we have no measure for (in an
-        edited rubric) follows the overall score."""
+        """Rubric levels that explain the score and never contradict it: each criterion is
+        measured on its own, then kept within one level of the overall grade's level (all at
+        the bottom when nothing was answered). A criterion the grader has no measure for (in
+        an edited rubric) follows the overall score."""
         top = self.rubric.levels
-        overall = predicted / SCALE
+        overall = 1 + (top - 1) * fraction
+        v = m.evidence.values
         covered = sum(p.covered for p in points)
         prose = min(1.0, v["function_words"] / 0.3) * min(1.0, v["log_words"] / np.log(13))
         measured = {
-            "correctness": (
-                min(1.0, overall + 0.1),
-                "agreement with the reference, calibrated on human grades",
-            ),
+            "correctness": (fraction, "how far the answer says what the reference says"),
             "completeness": (
-                covered / len(points) if points else v["recall"],
+                covered / len(points) if points else fraction,
                 f"{covered} of {len(points)} key points covered",
             ),
-            "clarity": (
-                prose - (1 / (top - 1) if addressed else 0.0),
-                "explained in sentences rather than keywords"
-                + ("; text aimed at the grader counts against it" if addressed else ""),
-            ),
+            "clarity": (prose, "explained in sentences rather than keywords"),
         }
         out = []
         for criterion in self.rubric.criteria:
-            share, why = measured.get(criterion.name, (overall, "follows the overall score"))
-            level = float(np.clip(1 + (top - 1) * share, 1, top))
+            share, why = measured.get(criterion.name, (fraction, "follows the overall score"))
+            level = 1 + (top - 1) * share
+            level = 1.0 if fraction == 0 else float(np.clip(level, overall - 1, overall + 1))
             out.append(
                 CriterionScore(
                     name=criterion.name,
-                    score=round(level, 1),
+                    score=round(float(np.clip(level, 1, top)), 1),
                     max_score=top,
                     weight=criterion.weight,
                     rationale=why,
@@ -263,29 +368,33 @@ class OfflineGrader:
             )
         return out
 
-    @staticmethod
-    def _feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
-        covered = [p.text for p in points if p.covered]
-        missed = [p.text for p in points if not p.covered]
-        if fraction >= 0.85:
-            lead = "Strong answer."
-        elif fraction >= 0.6:
-            lead = "Good answer with gaps."
-        elif fraction >= 0.3:
-            lead = "Partly there."
-        else:
-            lead = "This answer misses what the interviewer is listening for."
-        parts = [lead, *notes]
-        if covered:
-            parts.append(f"You covered {len(covered)} of {len(points)} key points.")
-        if missed:
-            more = (
-                f" (and {len(missed) - 1} more key point{'s' * (len(missed) > 2)})"
-                if len(missed) > 1
-                else ""
-            )
-            parts.append(f"Work on: {missed[0]}{more}")
-        return " ".join(parts)
+
+def _references(target: GradingTarget) -> list[str]:
+    refs = target.references or ([target.reference] if target.reference else [])
+    return [r for r in dict.fromkeys(refs) if r and r.strip()]
+
+
+def _feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
+    covered = [p.text for p in points if p.covered]
+    missed = [p.text for p in points if not p.covered]
+    if fraction >= 0.85:
+        lead = "Strong answer."
+    elif fraction >= 0.6:
+        lead = "Good answer with gaps."
+    elif fraction >= 0.3:
+        lead = "Partly there."
+    elif fraction > 0:
+        lead = "This answer misses what the interviewer is listening for."
+    else:
+        lead = "Nothing here earns credit yet."
+    parts = [lead, *notes]
+    if covered:
+        parts.append(f"You covered {len(covered)} of {len(points)} key points.")
+    if missed and fraction < 0.85:
+        more = len(missed) - 1
+        extra = f" (and {more} more key point{'s' * (more > 1)})" if more else ""
+        parts.append(f"Work on: {missed[0]}{extra}")
+    return " ".join(parts)
 
 
 class _OfflinePlugin:

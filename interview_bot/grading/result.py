@@ -6,6 +6,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from interview_bot.knowledge.models import GradedExample
+
 ReferenceOrigin = Literal["bank", "given", "retrieved", "none"]
 
 
@@ -72,15 +74,6 @@ class Grade(BaseModel):
     @property
     def fraction(self) -> float:
         return self.score / self.max_score if self.max_score else 0.0
-
-
-class GradedExample(BaseModel):
-    """A graded answer to the same question, shown to an LLM grader as a worked example."""
-
-    answer: str
-    score: float
-    max_score: float = 5
-    why: str | None = None
 
 
 class GradingTarget(BaseModel):

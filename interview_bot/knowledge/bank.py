@@ -26,6 +26,7 @@ from interview_bot.knowledge.models import (
     MergeMember,
     Question,
     Reference,
+    normalize_question,
 )
 from interview_bot.knowledge.parsers import (
     DEFAULT_MAX_BYTES,
@@ -284,6 +285,33 @@ def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray) -> None:
             bank[i].topic = GENERAL_TOPIC
 
 
+def _attach_examples(
+    canonical: list[CanonicalQuestion], questions: list[Question], attachments: list[Question]
+) -> None:
+    """Each question's own graded examples, plus those of records that carry examples and no
+    answer, matched to a bank question by its exact (normalised) text."""
+    by_text = {normalize_question(text): c for c in canonical for text in (c.question, *c.variants)}
+    own = {q.source: q.examples for q in questions if q.examples}
+    for c in canonical:
+        for source in c.sources:
+            c.examples.extend(own.get(source, []))
+    errors = []
+    for record in attachments:
+        found = by_text.get(normalize_question(record.question))
+        if found is None:
+            errors.append(
+                BankError(
+                    record.source.file,
+                    record.source.line,
+                    f"examples for {record.question!r}, which no bank file asks (with an answer)",
+                )
+            )
+        else:
+            found.examples.extend(record.examples)
+    if errors:
+        raise errors[0] if len(errors) == 1 else BankErrors(errors)
+
+
 def build_bank(
     paths: Iterable[Path],
     embedder: Embedder,
@@ -302,8 +330,11 @@ def build_bank(
             over.file, over.line, f"more than {MAX_QUESTIONS:,} questions in one bank; split it"
         )
     step("parsed", len(questions), len(questions))
+    attachments = [q for q in questions if q.examples and not q.answered]
+    questions = [q for q in questions if not (q.examples and not q.answered)]
     vectors = embedder.encode([q.question for q in questions])
     canonical, merges = _canonicalize(questions, vectors, threshold)
+    _attach_examples(canonical, questions, attachments)
     step("merged", len(canonical), len(canonical))
     _borrow_references(canonical, embedder.encode)
     canonical_vecs = embedder.encode([q.question for q in canonical])

@@ -218,7 +218,9 @@ def encode_tokens(embedder: Embedder, texts: Sequence[str]) -> list[TokenVectors
     """Token and sentence vectors for ``texts`` in one model pass; recent texts are cached."""
     keys = [embedder._key(t) for t in texts]
     with _model_lock:
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in _token_memory}
+        # held here: adding this call's new texts may evict them from the shared memory
+        cached = {k: _token_memory[k] for k in keys if k in _token_memory}
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in cached}
     if todo:
         model = embedder.model
         embedder.encode_calls += 1
@@ -242,14 +244,11 @@ def encode_tokens(embedder: Embedder, texts: Sequence[str]) -> list[TokenVectors
                 tokens = tokenizer.convert_ids_to_tokens(
                     [i for i, m in zip(ids, mask, strict=True) if m]
                 )
-                _token_memory[key] = TokenVectors(
+                cached[key] = TokenVectors(
                     tokens, vecs.astype(np.float32), sentence.astype(np.float32)
                 )
+                _token_memory[key] = cached[key]
                 _token_memory.move_to_end(key)
                 while len(_token_memory) > _TOKEN_MEMORY_LIMIT:
                     _token_memory.popitem(last=False)
-            found = {k: _token_memory[k] for k in todo}
-    else:
-        found = {}
-    with _model_lock:
-        return [found[k] if k in found else _token_memory[k] for k in keys]
+    return [cached[k] for k in keys]

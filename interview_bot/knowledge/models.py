@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Difficulty = Literal["basic", "intermediate", "advanced"]
 
@@ -38,6 +38,24 @@ class SourceRef(BaseModel):
         return f"{self.file}:{self.line}"
 
 
+class GradedExample(BaseModel):
+    """A graded answer to a question: evidence for graders and, graded low with a ``why``,
+    a known misconception the grade card can name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answer: str = Field(min_length=1)
+    score: float = Field(ge=0)
+    max_score: float = Field(default=5, gt=0)
+    why: str | None = None
+
+    @model_validator(mode="after")
+    def _score_in_range(self) -> GradedExample:
+        if self.score > self.max_score:
+            raise ValueError(f"score {self.score:g} is above max_score {self.max_score:g}")
+        return self
+
+
 class Question(BaseModel):
     """One question as parsed from one file, before cross-file merging."""
 
@@ -51,6 +69,7 @@ class Question(BaseModel):
     difficulty: Difficulty | None = None
     source: SourceRef
     format: str
+    examples: list[GradedExample] = Field(default_factory=list)
 
     @field_validator("question")
     @classmethod
@@ -97,6 +116,7 @@ class CanonicalQuestion(BaseModel):
     references: list[Reference] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     key_points: list[str] = Field(default_factory=list)
+    examples: list[GradedExample] = Field(default_factory=list)
 
     @property
     def needs_reference(self) -> bool:

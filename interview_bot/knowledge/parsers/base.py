@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
 from interview_bot.errors import BankError
 from interview_bot.knowledge.limits import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
-from interview_bot.knowledge.models import Question, SourceRef, content_id, normalize_question
+from interview_bot.knowledge.models import (
+    GradedExample,
+    Question,
+    SourceRef,
+    content_id,
+    normalize_question,
+)
 from interview_bot.knowledge.repair import repair_text
 
 _DIFFICULTIES = {
@@ -36,6 +43,7 @@ class RawQuestion:
     topic: str | None = None
     difficulty: str | None = None
     id: str | None = None
+    examples: tuple[dict[str, Any], ...] = ()  # graded example answers, as the file has them
 
 
 def parse_difficulty(value: str | None, path: str, line: int) -> str | None:
@@ -109,6 +117,7 @@ def build_question(raw: RawQuestion, path: str, fmt: str, katex: bool = False) -
             difficulty=parse_difficulty(raw.difficulty, path, raw.line),  # type: ignore[arg-type]
             source=SourceRef(file=path, line=raw.line),
             format=fmt,
+            examples=[GradedExample.model_validate(e) for e in raw.examples],
         )
     except ValidationError as exc:
         problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

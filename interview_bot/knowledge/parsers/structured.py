@@ -2,7 +2,10 @@
 CSV with a header, and YAML (a list of records or ``questions:`` holding one).
 
 A record has ``question`` and ``answer`` (or ``short_answer`` / ``explanation``), and
-optionally ``topic``, ``difficulty`` and ``id``. Every problem is reported at its line.
+optionally ``topic``, ``difficulty``, ``id`` and ``examples`` (graded example answers: a
+list of ``answer``, ``score``, optional ``max_score`` and ``why``). A record with examples
+and no answer adds its examples to the bank's question of that text. Every problem is
+reported at its line.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from interview_bot.knowledge.limits import MAX_DEPTH, MAX_INT_DIGITS
 from interview_bot.knowledge.parsers.base import RawQuestion
 
 JSON, JSONL, CSV, YAML = "json", "jsonl", "csv", "yaml"
-_FIELDS = {"question", "answer", "short_answer", "explanation", "topic", "difficulty", "id"}
+_FIELDS = {
+    "question",
+    "answer",
+    "short_answer",
+    "explanation",
+    "topic",
+    "difficulty",
+    "id",
+    "examples",
+}
+_EXAMPLE_FIELDS = {"answer", "score", "max_score", "why"}
 
 
 def detect(text: str) -> str | None:
@@ -118,7 +131,37 @@ def _record(item: Any, path: str, line: int) -> RawQuestion:
         topic=_string(fields.get("topic"), "topic", path, line),
         difficulty=_string(fields.get("difficulty"), "difficulty", path, line),
         id=_string(fields.get("id"), "id", path, line) or None,
+        examples=_examples(fields.get("examples"), path, line),
     )
+
+
+def _examples(value: Any, path: str, line: int) -> tuple[dict[str, Any], ...]:
+    """Graded example answers of a record, checked field by field."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BankError(path, line, "examples must be a list of {answer, score, why}")
+    out = []
+    for n, item in enumerate(value, 1):
+        if (
+            not isinstance(item, dict)
+            or set(item) - _EXAMPLE_FIELDS
+            or not {"answer", "score"} <= set(item)
+        ):
+            raise BankError(
+                path, line, f"example {n}: expected answer and score (optional max_score, why)"
+            )
+        answer = _string(item["answer"], f"example {n} answer", path, line)
+        why = _string(item.get("why"), f"example {n} why", path, line)
+        score, top = item["score"], item.get("max_score", 5)
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (score, top)):
+            raise BankError(path, line, f"example {n}: score and max_score must be numbers")
+        if not (math.isfinite(score) and math.isfinite(top) and 0 <= score <= top and top > 0):
+            raise BankError(path, line, f"example {n}: score {score} is not within 0..{top}")
+        if not answer or not answer.strip():
+            raise BankError(path, line, f"example {n}: the answer is empty")
+        out.append({"answer": answer, "score": float(score), "max_score": float(top), "why": why})
+    return tuple(out)
 
 
 class _Collector:

@@ -1,0 +1,560 @@
+"""Train the offline grader: the pair model's adapter and the calibration that blends it.
+
+    python evals/train_grader.py            # fit, report on the test split, write nothing
+    python evals/train_grader.py --write    # ... and write the shipped adapter + calibration
+    python evals/train_grader.py --compare  # also Mohler grouped CV and the feature-only model
+    python evals/train_grader.py --tiny     # a few dozen rows, one epoch (what `make test` runs)
+
+Data: the training split of evals/datasets/interview_{bank,ml}.jsonl (questions never in
+the test split), Mohler et al. 2011, and honest automatic negatives (a correct answer to
+another question, graded 0 against this one). Fitting never sees a test-split question.
+
+The pair model is the bundled MiniLM as a cross-encoder: the bottom layers stay frozen (their
+outputs are computed once and cached), the top layers get LoRA updates and a linear head
+is trained on the grade (BCE on score/max). The calibration (ridge + boosted trees, the same
+format as before) blends the pair score with the embedding evidence features; the pair
+scores it is fitted on are out-of-fold (two halves by question), so it does not learn to
+trust a pair model that has seen the answer. Runs on the CPU in well under 30 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Several threads that spin while waiting crawl on a busy 2-core machine; passive waiting
+# costs nothing when it is quiet.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
+from sklearn.ensemble import GradientBoostingRegressor  # noqa: E402
+from torch import nn  # noqa: E402
+
+from interview_bot.bot import InterviewBot  # noqa: E402
+from interview_bot.evaluation.cases import EvalCase, load_cases  # noqa: E402
+from interview_bot.evaluation.metrics import summarize  # noqa: E402
+from interview_bot.grading.answer_text import read_answer  # noqa: E402
+from interview_bot.grading.calibration import CALIBRATION_PATH, SCALE, Calibration  # noqa: E402
+from interview_bot.grading.evidence import FEATURES  # noqa: E402
+from interview_bot.grading.pair import ADAPTER_PATH, PairInput, pad, pool, tokenize  # noqa: E402
+from interview_bot.grading.result import GradingTarget  # noqa: E402
+from interview_bot.settings import load_settings  # noqa: E402
+
+DATASETS = ROOT / "evals" / "datasets"
+FROZEN = 4  # bottom layers kept as they are (their outputs cached); the top 2 are tuned
+RANK, ALPHA = 16, 32
+TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
+EPOCHS, BATCH, LR = 3, 16, 4e-4
+MOHLER_WEIGHT = 0.5  # Mohler is large, on-topic and graded high: it must not drown the rest
+NEGATIVES_PER_QUESTION = 3
+SEED = 0
+RIDGE_LAMBDA = 10.0
+GBM = {
+    "n_estimators": 200,
+    "max_depth": 3,
+    "learning_rate": 0.05,
+    "subsample": 0.8,
+    "min_samples_leaf": 20,
+    "random_state": SEED,
+}
+BLEND = 0.5  # share of the trees in the calibrated score; the rest is the ridge model
+WRONG_KINDS = ("fluent_wrong", "misconception", "off_topic", "noise", "non_answer")
+
+
+@dataclass
+class Row:
+    """One training or test example."""
+
+    pair: PairInput
+    target: GradingTarget | None
+    answer: str
+    label: float  # score / max_score
+    weight: float
+    group: str  # the question key: folds never split a question
+    split: str
+    kind: str
+    source: str
+
+
+def question_key(text: str) -> str:
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:12]
+
+
+def load_rows(bot: InterviewBot) -> list[Row]:
+    rows: list[Row] = []
+    for name in ("interview_bank", "interview_ml"):
+        for case in load_cases(DATASETS / f"{name}.jsonl"):
+            target = bot.target(question=case.question, reference=case.reference)
+            extra = case.model_extra or {}
+            rows.append(_row(case, target, name, str(extra["split"]), str(extra["kind"]), 1.0))
+    for case in load_cases(DATASETS / "mohler2011.jsonl"):
+        target = bot.target(question=case.question, reference=case.reference)
+        rows.append(_row(case, target, "mohler", "mohler", "mohler", MOHLER_WEIGHT))
+    return rows
+
+
+def _row(
+    case: EvalCase, target: GradingTarget, source: str, split: str, kind: str, weight: float
+) -> Row:
+    reference = "\n".join(dict.fromkeys(target.references or [target.reference or ""]))
+    # one group per question: Mohler's by assignment and question, a bank question's by its
+    # (merged) reference, so questions merged in the bank share a group
+    if source == "mohler":
+        group = f"{case.group}:{question_key(case.question)}"
+    else:
+        group = f"{source}:{question_key(reference[:200])}"
+    content = read_answer(case.answer).content
+    label = case.score / case.max_score
+    pair = PairInput(case.question, reference, content)
+    return Row(pair, target, case.answer, label, weight, group, split, kind, source)
+
+
+def negatives(rows: Sequence[Row], rng: random.Random) -> list[Row]:
+    """A good answer to another question, graded 0 against this one (training rows only)."""
+    good = [r for r in rows if r.label >= 0.8 and r.split in ("train", "mohler")]
+    by_group: dict[str, Row] = {}
+    for r in rows:
+        if r.split in ("train", "mohler"):
+            by_group.setdefault(r.group, r)
+    out = []
+    for group, row in by_group.items():
+        others = [g for g in good if g.group != group and g.source == row.source]
+        for donor in rng.sample(others, min(NEGATIVES_PER_QUESTION, len(others))):
+            pair = PairInput(row.pair.question, row.pair.reference, donor.pair.answer)
+            out.append(
+                Row(
+                    pair,
+                    row.target,
+                    donor.answer,
+                    0.0,
+                    1.0,
+                    group,
+                    row.split,
+                    "negative",
+                    row.source,
+                )
+            )
+    return out
+
+
+# -- the calibration: ridge + boosted trees over the evidence (and the pair score) ----------
+
+
+def model_dict(
+    X: np.ndarray, y: np.ndarray, version: str, *, sample_weight: np.ndarray, pair: bool
+) -> dict[str, Any]:
+    """A calibration in the format :class:`Calibration` loads."""
+    mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9
+    A = np.c_[np.ones(len(X)), (X - mean) / std]
+    penalty = RIDGE_LAMBDA * np.eye(A.shape[1])
+    penalty[0, 0] = 0.0
+    Aw = A * sample_weight[:, None]
+    coef = np.linalg.solve(A.T @ Aw + penalty, Aw.T @ y)
+    model = GradientBoostingRegressor(**GBM).fit(X, y, sample_weight=sample_weight)
+    trees = []
+    for (estimator,) in model.estimators_:
+        tree = estimator.tree_
+        trees.append(
+            {
+                "feature": tree.feature.tolist(),
+                "threshold": tree.threshold.tolist(),
+                "left": tree.children_left.tolist(),
+                "right": tree.children_right.tolist(),
+                "value": tree.value[:, 0, 0].tolist(),
+            }
+        )
+    return {
+        "version": version,
+        "features": [*FEATURES, "pair_score"] if pair else list(FEATURES),
+        "scale": SCALE,
+        "blend": BLEND,
+        "ridge": {
+            "mean": mean.tolist(),
+            "std": std.tolist(),
+            "weights": coef[1:].tolist(),
+            "intercept": float(coef[0]),
+        },
+        "gbm": {
+            "trees": trees,
+            "learning_rate": GBM["learning_rate"],
+            "init": float(model.init_.constant_[0][0]),
+        },
+    }
+
+
+# -- the cached bottom of the model ---------------------------------------------------------
+
+
+class Cache:
+    """Hidden states after the frozen layers, per row (float16, unpadded)."""
+
+    def __init__(self, model: Any, tokenizer: Any, rows: Sequence[Row]) -> None:
+        self.encoded = tokenize(tokenizer, [r.pair for r in rows])
+        self.states: list[torch.Tensor] = [torch.empty(0)] * len(rows)
+        order = sorted(range(len(rows)), key=lambda i: len(self.encoded[i]["input_ids"]))
+        started = time.perf_counter()
+        with torch.inference_mode():
+            for start in range(0, len(order), 32):
+                chunk = order[start : start + 32]
+                batch = pad([self.encoded[i] for i in chunk])
+                hidden = model.embeddings(
+                    input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"]
+                )
+                mask = additive_mask(batch["attention_mask"])
+                for layer in model.encoder.layer[:FROZEN]:
+                    hidden = layer(hidden, attention_mask=mask)
+                for j, i in enumerate(chunk):
+                    n = len(self.encoded[i]["input_ids"])
+                    self.states[i] = hidden[j, :n].to(torch.float16).clone()
+        print(f"  cached {len(rows)} rows in {time.perf_counter() - started:.0f} s", flush=True)
+
+    def batch(self, idx: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(len(self.states[i]) for i in idx)
+        hidden = torch.zeros((len(idx), width, self.states[idx[0]].shape[-1]))
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for j, i in enumerate(idx):
+            n = len(self.states[i])
+            hidden[j, :n] = self.states[i].float()
+            mask[j, :n] = 1
+        return hidden, mask
+
+
+def additive_mask(mask: torch.Tensor) -> torch.Tensor:
+    return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+
+
+# -- LoRA on the top layers ----------------------------------------------------------------
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base: nn.Linear) -> None:
+        super().__init__()
+        self.base = base
+        self.lora_a = nn.Parameter(
+            torch.randn(RANK, base.in_features) / math.sqrt(base.in_features)
+        )
+        self.lora_b = nn.Parameter(torch.zeros(base.out_features, RANK))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * (ALPHA / RANK)
+
+
+class Top(nn.Module):
+    """The tuned top layers and the head, over cached hidden states."""
+
+    def __init__(self, base_model: Any) -> None:
+        super().__init__()
+        import copy
+
+        self.layers = nn.ModuleList(copy.deepcopy(base_model.encoder.layer[FROZEN:]))
+        for p in self.layers.parameters():
+            p.requires_grad_(False)
+        self.lora: dict[str, LoRALinear] = {}
+        for i, layer in enumerate(self.layers):
+            for name, module in list(layer.named_modules()):
+                if isinstance(module, nn.Linear) and name.endswith(TARGETS):
+                    parent = layer.get_submodule(name.rsplit(".", 1)[0]) if "." in name else layer
+                    wrapped = LoRALinear(module)
+                    setattr(parent, name.rsplit(".", 1)[-1], wrapped)
+                    self.lora[f"encoder.layer.{FROZEN + i}.{name}"] = wrapped
+        self.tuned = {
+            f"encoder.layer.{FROZEN + i}.{n}": p
+            for i, layer in enumerate(self.layers)
+            for n, p in layer.named_parameters()
+            if "LayerNorm" in n
+        }
+        for p in self.tuned.values():
+            p.requires_grad_(True)
+        self.head = nn.Linear(2 * base_model.config.hidden_size, 1)
+        nn.init.zeros_(self.head.weight)
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        extended = additive_mask(mask)
+        for layer in self.layers:
+            hidden = layer(hidden, attention_mask=extended)
+        return self.head(pool(hidden, mask)).squeeze(-1)
+
+    def load(self, path: Path) -> Top:
+        """The trained parts from an adapter file written by :meth:`adapter`."""
+        data = np.load(path)
+        with torch.no_grad():
+            for name, module in self.lora.items():
+                module.lora_a.copy_(torch.from_numpy(data[f"{name}.lora_a"].astype(np.float32)))
+                module.lora_b.copy_(torch.from_numpy(data[f"{name}.lora_b"].astype(np.float32)))
+            for name, p in self.tuned.items():
+                p.copy_(torch.from_numpy(data[name].astype(np.float32)))
+            self.head.weight.copy_(torch.from_numpy(data["head.weight"])[None])
+            self.head.bias.copy_(torch.from_numpy(data["head.bias"]))
+        return self.eval()
+
+    def adapter(self, version: str) -> dict[str, np.ndarray]:
+        """The trained parts as arrays, in the format :class:`PairModel` loads."""
+        out: dict[str, np.ndarray] = {}
+        for name, module in self.lora.items():
+            out[f"{name}.lora_a"] = module.lora_a.detach().numpy().astype(np.float16)
+            out[f"{name}.lora_b"] = module.lora_b.detach().numpy().astype(np.float16)
+        for name, p in self.tuned.items():
+            out[name] = p.detach().numpy().astype(np.float32)
+        out["head.weight"] = self.head.weight.detach().numpy()[0].astype(np.float32)
+        out["head.bias"] = self.head.bias.detach().numpy().astype(np.float32)
+        meta = {
+            "version": version,
+            "lora": sorted(self.lora),
+            "tuned": sorted(self.tuned),
+            "scale": ALPHA / RANK,
+            "rank": RANK,
+            "frozen_layers": FROZEN,
+        }
+        out["meta"] = np.array(json.dumps(meta))
+        return out
+
+
+def train(base: Any, cache: Cache, rows: Sequence[Row], idx: Sequence[int], epochs: int) -> Top:
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    top = Top(base)
+    params = [p for p in top.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
+    steps = epochs * math.ceil(len(idx) / BATCH)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=LR, total_steps=steps, pct_start=0.06
+    )
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        # batches of similar length (little padding), in random order
+        order = sorted(idx, key=lambda i: len(cache.states[i]) + rng.random() * 24)
+        batches = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
+        rng.shuffle(batches)
+        total = 0.0
+        top.train()
+        for chunk in batches:
+            hidden, mask = cache.batch(chunk)
+            logits = top(hidden, mask)
+            label = torch.tensor([rows[i].label for i in chunk], dtype=torch.float32)
+            weight = torch.tensor([rows[i].weight for i in chunk], dtype=torch.float32)
+            loss = (loss_fn(logits, label) * weight).sum() / weight.sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += float(loss.detach()) * len(chunk)
+        print(
+            f"    epoch {epoch + 1}/{epochs}: loss {total / len(idx):.4f} "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+    return top.eval()
+
+
+def predict(top: Top, cache: Cache, idx: Sequence[int]) -> np.ndarray:
+    out = np.zeros(len(idx))
+    order = sorted(range(len(idx)), key=lambda j: len(cache.states[idx[j]]))
+    with torch.inference_mode():
+        for start in range(0, len(order), 64):
+            chunk = order[start : start + 64]
+            hidden, mask = cache.batch([idx[j] for j in chunk])
+            out[chunk] = torch.sigmoid(top(hidden, mask)).numpy()
+    return out
+
+
+# -- reporting -----------------------------------------------------------------------------
+
+
+def report(name: str, rows: Sequence[Row], idx: Sequence[int], predicted: np.ndarray) -> dict:
+    """Agreement with the human grades and the mean predicted score per answer kind (0..5)."""
+    human = np.array([rows[i].label * 5 for i in idx])
+    pred = np.asarray(predicted)
+    m = summarize(pred.tolist(), human.tolist(), 5.0)
+    kinds: dict[str, list[float]] = {}
+    for i, p in zip(idx, pred, strict=True):
+        kinds.setdefault(rows[i].kind, []).append(float(p))
+    wrong = [p for k in WRONG_KINDS for p in kinds.get(k, [])]
+    line = (
+        f"  {name:28} n={m.n:5} r={m.pearson:.3f} rho={m.spearman:.3f} rmse={m.rmse:.3f} "
+        f"qwk={m.qwk:.3f}"
+    )
+    if wrong:
+        good = kinds.get("complete", []) + kinds.get("concise_correct", [])
+        line += f" | wrong-ish mean {np.mean(wrong):.2f} | correct mean {np.mean(good):.2f}"
+    print(line, flush=True)
+    return {
+        "n": m.n,
+        "pearson": round(m.pearson, 3),
+        "spearman": round(m.spearman, 3),
+        "rmse": round(m.rmse, 3),
+        "kinds": {k: round(float(np.mean(v)), 2) for k, v in sorted(kinds.items())},
+    }
+
+
+BLEND_SHARE = 25  # percent of the fitting questions held out of the pair model for the blend
+
+
+def split_for_blend(rows: Sequence[Row], idx: Sequence[int]) -> tuple[list[int], list[int]]:
+    """``idx`` split by question: rows for the pair model, rows for fitting the blend."""
+    learn, hold = [], []
+    for i in idx:
+        bucket = int(rows[i].group.rsplit(":", 1)[-1], 16) % 100
+        (hold if bucket < BLEND_SHARE else learn).append(i)
+    return learn, hold
+
+
+def features_for(bot: InterviewBot, rows: Sequence[Row]) -> np.ndarray:
+    grader = bot.graders.offline
+    started = time.perf_counter()
+    out = []
+    for start in range(0, len(rows), 64):
+        chunk = rows[start : start + 64]
+        targets = [r.target for r in chunk]
+        evidence = grader.evidence(targets, [r.answer for r in chunk])  # type: ignore[arg-type]
+        out.extend(e.vector() for e in evidence)
+    print(f"  evidence features in {time.perf_counter() - started:.0f} s", flush=True)
+    return np.array(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true", help="write the adapter and calibration")
+    parser.add_argument("--compare", action="store_true", help="also Mohler grouped CV")
+    parser.add_argument("--tiny", action="store_true", help="a tiny run for tests")
+    parser.add_argument("--out", type=Path, help="folder for the adapter and calibration")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument(
+        "--adapter", type=Path, help="reuse a trained pair adapter (refit the calibration only)"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    random.seed(SEED)
+    np.random.seed(SEED)
+    started = time.perf_counter()
+    bot = InterviewBot(load_settings(data_dir=Path(tempfile.mkdtemp(prefix="train-grader-"))))
+    rows = load_rows(bot)
+    if args.tiny:
+        rng = random.Random(SEED)
+        rows = rng.sample([r for r in rows if r.split == "train"], 40) + rng.sample(
+            [r for r in rows if r.split == "test"], 20
+        )
+    rows += negatives(rows, random.Random(SEED))
+    epochs = 1 if args.tiny else EPOCHS
+    fit = [i for i, r in enumerate(rows) if r.split in ("train", "mohler")]
+    test = [i for i, r in enumerate(rows) if r.split == "test"]
+    print(f"{len(rows)} rows: {len(fit)} to fit, {len(test)} test", flush=True)
+
+    from transformers import AutoModel, AutoTokenizer
+
+    from interview_bot.knowledge.embeddings import model_path
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path()))
+    base = AutoModel.from_pretrained(str(model_path())).eval()
+    cache = Cache(base, tokenizer, rows)
+
+    # the pair model learns on most questions; the calibration is fitted on the rest, where
+    # the pair model's scores are honest (it never saw those questions)
+    learn, hold = split_for_blend(rows, fit)
+    print(f"pair model on {len(learn)} rows; calibration on {len(hold)} held-out rows", flush=True)
+    top = Top(base).load(args.adapter) if args.adapter else train(base, cache, rows, learn, epochs)
+    folder = args.out or (ADAPTER_PATH.parent if args.write else None)
+    version = f"pair-blend-{datetime.date.today().isoformat()}"
+    if folder is not None:  # written now: the slow part is done whatever happens next
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(folder / ADAPTER_PATH.name, **top.adapter(version))
+    pair = np.zeros(len(rows))
+    pair[hold + test] = predict(top, cache, hold + test)
+    pair_test = pair[test]
+
+    X = features_for(bot, rows)
+    y = np.array([r.label * 5 for r in rows])
+    w = np.array([r.weight for r in rows])
+    calibration = model_dict(
+        np.c_[X, pair][hold], y[hold], version, sample_weight=w[hold], pair=True
+    )
+    blend = Calibration.from_dict(calibration)
+    features_only = Calibration.from_dict(
+        model_dict(X[fit], y[fit], "features", sample_weight=w[fit], pair=False)
+    )
+    X_test = np.c_[X[test], pair_test]
+    print("test split (questions never fitted):", flush=True)
+    results = {
+        "a_features_recalibrated": report(
+            "(a) features, refitted", rows, test, features_only.predict(X[test])
+        ),
+        "b_pair_model": report("(b) pair model alone", rows, test, pair_test * 5),
+        "d_blend": report("(d) blend: features + pair", rows, test, blend.predict(X_test)),
+    }
+    for source in ("interview_bank", "interview_ml"):
+        part = [j for j, i in enumerate(test) if rows[i].source == source]
+        report(f"(d) on {source}", rows, [test[j] for j in part], blend.predict(X_test[part]))
+    if args.compare:
+        results["mohler_cv"] = mohler_cv(base, cache, rows, X, y, w)
+    print(f"done in {time.perf_counter() - started:.0f} s", flush=True)
+    if folder is not None:
+        calibration["fitted_on"] = (
+            f"{len(fit)} answers: the interview training split, Mohler et al. 2011 "
+            f"(weight {MOHLER_WEIGHT}) and automatic negatives"
+        )
+        calibration["test_split"] = results
+        (folder / CALIBRATION_PATH.name).write_text(json.dumps(calibration) + "\n")
+        print(f"wrote {folder / ADAPTER_PATH.name} and {folder / CALIBRATION_PATH.name}")
+
+
+def mohler_cv(
+    base: Any, cache: Cache, rows: Sequence[Row], X: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> dict:
+    """Mohler, 3 folds grouped by assignment: pair model and blend never see the fold."""
+    mohler = [i for i, r in enumerate(rows) if r.source == "mohler" and r.kind == "mohler"]
+    assignments = sorted({rows[i].group.split(":")[0] for i in mohler}, key=int)
+    predicted_pair = np.zeros(len(rows))
+    predicted_blend = np.zeros(len(rows))
+    predicted_features = np.zeros(len(rows))
+    interview_fit = [i for i, r in enumerate(rows) if r.split == "train"]
+    for k in range(3):
+        held_out = set(assignments[k::3])
+        fold_test = [i for i in mohler if rows[i].group.split(":")[0] in held_out]
+        fold_fit = interview_fit + [
+            i
+            for i, r in enumerate(rows)
+            if r.source == "mohler" and r.group.split(":")[0] not in held_out
+        ]
+        print(f"  Mohler fold {k + 1}: assignments {sorted(held_out, key=int)}", flush=True)
+        learn, hold = split_for_blend(rows, fold_fit)
+        top = train(base, cache, rows, learn, EPOCHS)
+        pair = np.zeros(len(rows))
+        pair[hold + fold_test] = predict(top, cache, hold + fold_test)
+        predicted_pair[fold_test] = pair[fold_test]
+        blend = Calibration.from_dict(
+            model_dict(np.c_[X, pair][hold], y[hold], "cv", sample_weight=w[hold], pair=True)
+        )
+        predicted_blend[fold_test] = blend.predict(np.c_[X[fold_test], predicted_pair[fold_test]])
+        features = Calibration.from_dict(
+            model_dict(X[fold_fit], y[fold_fit], "cv", sample_weight=w[fold_fit], pair=False)
+        )
+        predicted_features[fold_test] = features.predict(X[fold_test])
+    print("Mohler, 3 folds grouped by assignment:", flush=True)
+    return {
+        "a_features_recalibrated": report(
+            "(a) features, refitted", rows, mohler, predicted_features[mohler]
+        ),
+        "b_pair_model": report("(b) pair model alone", rows, mohler, predicted_pair[mohler] * 5),
+        "d_blend": report("(d) blend", rows, mohler, predicted_blend[mohler]),
+    }
+
+
+if __name__ == "__main__":
+    main()
