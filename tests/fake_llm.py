@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,11 @@ def tool_reply(args: dict[str, Any], name: str = "LLMVerdict") -> AIMessage:
     )
 
 
+def json_reply(args: dict[str, Any], finish: str = "stop") -> AIMessage:
+    """A reply whose text is ``args`` as JSON, as a schema-constrained model writes it."""
+    return AIMessage(content=json.dumps(args), response_metadata={"finish_reason": finish})
+
+
 def text_reply(text: str) -> AIMessage:
     """A plain-text reply with no function call."""
     return AIMessage(content=text)
@@ -34,6 +40,7 @@ class FakeChatModel(BaseChatModel):
 
     replies: list[BaseMessage | Exception] = Field(default_factory=list)
     prompts: list[list[BaseMessage]] = Field(default_factory=list)
+    call_kwargs: list[dict[str, Any]] = Field(default_factory=list)  # e.g. response_format
     bound_tools: list[Any] = Field(default_factory=list)
 
     def enqueue(self, *replies: BaseMessage | Exception) -> FakeChatModel:
@@ -62,6 +69,7 @@ class FakeChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         self.prompts.append(list(messages))
+        self.call_kwargs.append(dict(kwargs))
         if not self.replies:
             raise AssertionError("FakeChatModel: no reply queued")
         reply = self.replies.pop(0)

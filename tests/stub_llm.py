@@ -1,7 +1,7 @@
 """A tiny OpenAI-compatible chat server on 127.0.0.1 (stdlib http.server in a thread).
 
-For the cases a real model server cannot be made to show on demand: a verdict by function
-call, garbage, HTTP 429, a 401 that echoes the key, a reply slower than the timeout. It
+For the cases a real model server cannot be made to show on demand: a verdict (as JSON text
+when the request carries a ``response_format``, else as a function call), garbage, HTTP 429, a 401 that echoes the key, a reply slower than the timeout. It
 records each request's ``Authorization`` header, its body, and what ``OPENAI_API_KEY`` held
 in this process at that moment (to prove keys never pass through the environment).
 """
@@ -44,6 +44,20 @@ def completion(message: dict[str, Any], finish: str = "stop") -> str:
             "choices": [{"index": 0, "finish_reason": finish, "message": message}],
         }
     )
+
+
+def verdict_completion(request: dict[str, Any], args: dict[str, Any] | None = None) -> str:
+    """A verdict the way ``request`` asked for it: JSON text, or a function call."""
+    arguments = json.dumps(verdict_args() if args is None else args)
+    if "response_format" in request or "tools" not in request:
+        return completion({"role": "assistant", "content": arguments})
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "LLMVerdict", "arguments": arguments},
+    }
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    return completion(message, "tool_calls")
 
 
 @dataclass
@@ -89,13 +103,7 @@ def _handler(stub: StubLLM) -> type[BaseHTTPRequestHandler]:
             else:
                 if stub.mode == "slow":
                     time.sleep(stub.delay_s)
-                call = {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "LLMVerdict", "arguments": json.dumps(verdict_args())},
-                }
-                message = {"role": "assistant", "content": None, "tool_calls": [call]}
-                self._send(200, completion(message, "tool_calls"))
+                self._send(200, verdict_completion(json.loads(body or "{}")))
 
         def _send(self, status: int, body: str) -> None:
             data = body.encode()

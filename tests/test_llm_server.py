@@ -22,10 +22,12 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from stub_llm import verdict_completion
 
 from interview_bot.errors import LLMError
 from interview_bot.grading.llm import check_connection
 from interview_bot.grading.llm.grader import LLMGrader
+from interview_bot.grading.llm.verdict import FEEDBACK_CHARS, decoding_schema
 from interview_bot.grading.result import Grade, GradingTarget, KeyPointResult
 from interview_bot.grading.rubric import load_rubric
 from interview_bot.settings import Settings
@@ -257,13 +259,7 @@ class FlakyHandler(BaseHTTPRequestHandler):
         elif self.mode == "prose":
             self._send(200, completion({"role": "assistant", "content": "Great answer, 10/10"}))
         elif self.mode == "verdict":
-            call = {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "LLMVerdict", "arguments": json.dumps(VERDICT)},
-            }
-            message = {"role": "assistant", "content": None, "tool_calls": [call]}
-            self._send(200, completion(message, "tool_calls"))
+            self._send(200, verdict_completion(self.bodies[-1], VERDICT))
         else:
             self._send(200, "<html>this is not json")
 
@@ -295,7 +291,7 @@ def flaky() -> Iterator[tuple[str, type[FlakyHandler]]]:
     [
         ("garbage", "gave no valid verdict (reply is not JSON: Expecting value at character 0)"),
         ("429", "is rate limiting requests (HTTP 429: slow down)"),
-        ("prose", "gave no valid verdict (no function call in reply: 'Great answer, 10/10')"),
+        ("prose", "gave no valid verdict (reply did not validate: reply: Invalid JSON"),
     ],
 )
 def test_misbehaving_server_bounded_retries_then_fallback(
@@ -312,30 +308,114 @@ def test_misbehaving_server_bounded_retries_then_fallback(
     assert grade.fallback_reason.endswith("after 3 attempts; graded offline")
 
 
-def test_function_call_over_http_becomes_a_grade(
+def test_schema_constrained_verdict_over_http_becomes_a_grade(
     flaky: tuple[str, type[FlakyHandler]], tmp_path: Path
 ) -> None:
     url, handler = flaky
     handler.mode = "verdict"
     settings = llm_settings(tmp_path, url)
-    grade = LLMGrader("openai:m", settings, StubGrader()).grade(TARGET, ANSWER)
+    grader = LLMGrader("openai:m", settings, StubGrader())
+    assert grader.output == "json_object_schema"  # an OpenAI-compatible server, not OpenAI
+    grade = grader.grade(TARGET, ANSWER)
     assert grade.grader == "llm:openai:m" and grade.fallback_reason is None
-    assert grade.score == load_rubric(settings.prompts_dir).overall(
-        {"correctness": 4, "completeness": 3, "clarity": 5}
-    )
+    rubric = load_rubric(settings.prompts_dir)
+    assert grade.score == rubric.overall({"correctness": 4, "completeness": 3, "clarity": 5})
     assert [k.covered for k in grade.key_points] == [False, True]
     assert grade.model_answer == VERDICT["model_answer"]
 
     (body,) = handler.bodies
     assert body["model"] == "m" and body["temperature"] == 0
-    assert body["tool_choice"] == {"type": "function", "function": {"name": "LLMVerdict"}}
-    (tool,) = body["tools"]
-    assert tool["function"]["name"] == "LLMVerdict"
-    level = tool["function"]["parameters"]["properties"]["correctness"]["properties"]["level"]
-    assert (level["minimum"], level["maximum"], level["type"]) == (1, 5, "integer")
+    assert "tools" not in body
+    assert body["response_format"] == {"type": "json_object", "schema": decoding_schema(rubric, 2)}
+    schema = body["response_format"]["schema"]
+    assert schema["properties"]["correctness"]["properties"]["level"]["enum"] == [1, 2, 3, 4, 5]
+    assert schema["properties"]["key_points_covered"]["items"]["enum"] == [1, 2]
+    assert schema["properties"]["feedback"]["maxLength"] == FEEDBACK_CHARS
     system, user = body["messages"]
     assert system["role"] == "system" and "# Rubric" in system["content"]
     assert ANSWER in user["content"] and ANSWER not in system["content"]
+
+
+def test_openai_strict_structured_output_request(
+    flaky: tuple[str, type[FlakyHandler]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    url, handler = flaky
+    handler.mode = "verdict"
+    settings = llm_settings(tmp_path, url)
+    official = LLMGrader("openai:gpt-4o-mini", Settings(data_dir=tmp_path), StubGrader())
+    assert official.output == "json_schema"  # OpenAI itself: strict structured output
+    grader = LLMGrader("openai:m", settings, StubGrader(), output="json_schema")
+    assert grader.grade(TARGET, ANSWER).grader == "llm:openai:m"
+    (body,) = handler.bodies
+    format_ = body["response_format"]
+    assert format_["type"] == "json_schema"
+    assert format_["json_schema"]["name"] == "LLMVerdict" and format_["json_schema"]["strict"]
+    schema = format_["json_schema"]["schema"]
+    assert schema == decoding_schema(load_rubric(settings.prompts_dir), 2, bounded=False)
+    assert schema["additionalProperties"] is False and "maxLength" not in json.dumps(schema)
+
+
+def test_function_calling_where_nothing_else_exists(
+    flaky: tuple[str, type[FlakyHandler]], tmp_path: Path
+) -> None:
+    url, handler = flaky
+    handler.mode = "verdict"
+    settings = llm_settings(tmp_path, url)
+    grade = LLMGrader("openai:m", settings, StubGrader(), output="function_calling").grade(
+        TARGET, ANSWER
+    )
+    assert grade.grader == "llm:openai:m" and grade.fallback_reason is None
+    (body,) = handler.bodies
+    assert "response_format" not in body
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "LLMVerdict"}}
+    (tool,) = body["tools"]
+    level = tool["function"]["parameters"]["properties"]["correctness"]["properties"]["level"]
+    assert (level["minimum"], level["maximum"], level["type"]) == (1, 5, "integer")
+
+
+class OllamaHandler(BaseHTTPRequestHandler):
+    """Ollama's /api/chat: one NDJSON line holding the verdict as the message content."""
+
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        line = {
+            "model": "m",
+            "created_at": "2026-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": json.dumps(VERDICT)},
+            "done": True,
+            "done_reason": "stop",
+        }
+        data = (json.dumps(line) + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_ollama_format_schema(tmp_path: Path) -> None:
+    handler = type("Handler", (OllamaHandler,), {"bodies": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        settings = llm_settings(tmp_path, url)
+        grader = LLMGrader("ollama:qwen2.5:7b", settings, StubGrader())
+        assert grader.output == "format"
+        grade = grader.grade(TARGET, ANSWER)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert grade.grader == "llm:ollama:qwen2.5:7b" and grade.fallback_reason is None
+    (body,) = handler.bodies
+    assert body["model"] == "qwen2.5:7b" and not body.get("tools")
+    assert body["format"] == decoding_schema(load_rubric(settings.prompts_dir), 2)
 
 
 def test_ollama_with_nothing_listening(tmp_path: Path) -> None:

@@ -1,18 +1,23 @@
 """Grade an answer with an LLM judge on the rubric, falling back to the offline grader visibly.
 
-The LLM picks a level per rubric criterion through function calling; the overall score is
-computed from those levels by :meth:`Rubric.overall`, never read from model text. Every
-piece of bank or candidate text goes into the prompt between tags carrying a random
-per-call nonce, with look-alike tags inside it defused.
+The LLM picks a level per rubric criterion in a reply constrained to the verdict schema by
+its backend's mechanism (:mod:`~interview_bot.grading.llm.constrained`); the overall score
+is computed from those levels by :meth:`Rubric.overall`, never read from model text. Every
+piece of bank or candidate text, graded examples included, goes into the prompt between
+tags carrying a random per-call nonce, with look-alike tags inside it defused.
 
 Injection guard: when the answer contains text addressed to the grader (see
 :data:`INJECTION_MARKERS`) and the LLM scores it more than :data:`GUARD_MARGIN` of the scale
 above the offline grader, the grade keeps the offline score and its feedback says why.
+
+Second opinion: when the LLM and the offline grader differ by more than
+:data:`SECOND_OPINION_MARGIN` of the scale, the grade carries the offline score as
+``second_opinion`` so the card can show both.
 """
 
 from __future__ import annotations
 
-import inspect
+import json
 import secrets
 import threading
 import time
@@ -28,16 +33,32 @@ from interview_bot.errors import LLMError, RubricError
 from interview_bot.grading.choice import redact
 from interview_bot.grading.llm.cache import GradeCache, cache_key
 from interview_bot.grading.llm.connection import check_connection
+from interview_bot.grading.llm.constrained import constrain
 from interview_bot.grading.llm.failures import Failure, InvalidReply, classify
-from interview_bot.grading.llm.registry import endpoint, make_chat_model, parse_spec
+from interview_bot.grading.llm.registry import (
+    Mechanism,
+    endpoint,
+    make_chat_model,
+    output_mechanism,
+    parse_spec,
+)
 from interview_bot.grading.llm.untrusted import INJECTION_MARKERS, has_injection_markers, neutralise
-from interview_bot.grading.llm.verdict import LLMVerdict, summarise, verdict_model, why_unparsed
+from interview_bot.grading.llm.verdict import (
+    LLMVerdict,
+    cut_off,
+    decoding_schema,
+    summarise,
+    verdict_model,
+    why_unparsed,
+)
 from interview_bot.grading.result import (
     CriterionScore,
     Grade,
+    GradedExample,
     Grader,
     GradingTarget,
     KeyPointResult,
+    SecondOpinion,
 )
 from interview_bot.grading.rubric import Rubric, load_prompt, load_rubric
 from interview_bot.settings import Settings
@@ -45,6 +66,7 @@ from interview_bot.settings import Settings
 __all__ = [
     "GUARD_MARGIN",
     "INJECTION_MARKERS",
+    "SECOND_OPINION_MARGIN",
     "GradeCache",
     "LLMGrader",
     "LLMVerdict",
@@ -58,6 +80,9 @@ SYSTEM_PROMPT = "grade_system"
 USER_PROMPT = "grade_user"
 MAX_TOKENS = 1024
 GUARD_MARGIN = 0.2
+SECOND_OPINION_MARGIN = 0.3  # of the scale: 1.5 points out of 5
+MAX_EXAMPLES = 3
+NO_EXAMPLES = "(no graded examples)"
 
 
 class _GaveUp(Exception):
@@ -81,6 +106,7 @@ class LLMGrader:
         chat_model: BaseChatModel | None = None,
         max_tokens: int = MAX_TOKENS,
         backoff_s: float = 0.5,
+        output: Mechanism | None = None,
     ) -> None:
         parse_spec(spec)
         self.spec = spec
@@ -93,12 +119,13 @@ class LLMGrader:
         self.max_tokens = max_tokens
         self.backoff_s = backoff_s
         self.where = endpoint(spec, settings)
+        self.output: Mechanism = output or output_mechanism(spec, settings)
         self.system_template = self._template(SYSTEM_PROMPT, required=("nonce", "rubric"))
         self.user_template = self._template(USER_PROMPT, required=("nonce", "answer"))
         self.verdict_model = verdict_model(self.rubric)
         self._rubric_text = self.rubric.render()
         self._chat_model = chat_model
-        self._structured: Runnable[Any, Any] | None = None
+        self._structured: dict[int, Runnable[Any, Any]] = {}  # by number of key points
         self._lock = threading.Lock()
 
     def _template(self, name: str, required: tuple[str, ...]) -> Template:
@@ -120,6 +147,7 @@ class LLMGrader:
             "reference",
             "key_points",
             "evidence",
+            "examples",
             "answer",
         }
         unknown = sorted(names - known)
@@ -148,6 +176,7 @@ class LLMGrader:
             "reference": neutralise(_references(target)),
             "key_points": neutralise(points or "(no key points given)"),
             "evidence": neutralise(self._evidence_text(target, offline)),
+            "examples": neutralise(_examples_text(target.examples[:MAX_EXAMPLES])),
             "answer": neutralise(answer),
         }
         return [
@@ -183,6 +212,7 @@ class LLMGrader:
             self.rubric.version,
             "\n".join(target.key_points),
             prompts,
+            json.dumps([e.model_dump() for e in target.examples[:MAX_EXAMPLES]]),
         )
 
     def grade(self, target: GradingTarget, answer: str) -> Grade:
@@ -213,22 +243,26 @@ class LLMGrader:
             self.cache.put(key, grade)
         return grade
 
-    def _structured_model(self) -> Runnable[Any, Any]:
+    def _structured_model(self, key_points: int) -> Runnable[Any, Any]:
+        """The chat model constrained to the verdict for a target with ``key_points``."""
         with self._lock:
-            if self._structured is None:
-                model = self._chat_model or make_chat_model(
-                    self.spec, self.settings, max_tokens=self.max_tokens
+            if key_points not in self._structured:
+                if self._chat_model is None:
+                    self._chat_model = make_chat_model(
+                        self.spec, self.settings, max_tokens=self.max_tokens
+                    )
+                schema = decoding_schema(
+                    self.rubric, key_points, bounded=self.output != "json_schema"
                 )
-                kwargs: dict[str, Any] = {"include_raw": True}
-                if "method" in inspect.signature(model.with_structured_output).parameters:
-                    kwargs["method"] = "function_calling"
-                self._structured = model.with_structured_output(self.verdict_model, **kwargs)
-            return self._structured
+                self._structured[key_points] = constrain(
+                    self._chat_model, self.output, self.verdict_model, schema
+                )
+            return self._structured[key_points]
 
     def _ask(self, messages: list[BaseMessage], target: GradingTarget) -> LLMVerdict:
         attempts = max(self.settings.llm_retries, 0) + 1
         try:
-            runnable = self._structured_model()
+            runnable = self._structured_model(len(target.key_points))
         except LLMError as exc:
             raise _GaveUp(redact(f"{exc}; graded offline", self.settings.api_key)) from exc
         failure: Failure | None = None
@@ -251,7 +285,8 @@ class LLMGrader:
     def _check(self, output: Any, target: GradingTarget) -> LLMVerdict:
         if isinstance(output, dict):
             if output.get("parsing_error") is not None:
-                raise InvalidReply(f"reply did not validate: {summarise(output['parsing_error'])}")
+                problem = summarise(output["parsing_error"])
+                raise InvalidReply(f"reply did not validate{cut_off(output.get('raw'))}: {problem}")
             parsed = output.get("parsed")
             if parsed is None:
                 raise InvalidReply(why_unparsed(output.get("raw")))
@@ -309,6 +344,11 @@ class LLMGrader:
                 f"{score:.2f} was replaced by the offline score {offline_score:.2f}.\n\n{feedback}"
             )
             score = round(offline_score, 4)
+        second = None
+        if offline.graded and abs(score - offline_score) > SECOND_OPINION_MARGIN * rubric.max_score:
+            second = SecondOpinion(
+                grader=offline.grader, score=round(offline_score, 2), max_score=rubric.max_score
+            )
         return Grade(
             question=target.question,
             answer=answer,
@@ -323,6 +363,7 @@ class LLMGrader:
             model_answer=str(getattr(verdict, "model_answer", "")).strip() or None,
             grader=self.name,
             rubric_version=rubric.version,
+            second_opinion=second,
         )
 
 
@@ -335,6 +376,20 @@ def _references(target: GradingTarget) -> str:
     if len(refs) == 1:
         return refs[0]
     return "\n\n".join(f"Accepted answer {i}:\n{r}" for i, r in enumerate(refs, 1))
+
+
+def _examples_text(examples: list[GradedExample]) -> str:
+    """Graded answers to the same question, nearest first, as the prompt shows them."""
+    if not examples:
+        return NO_EXAMPLES
+    blocks = []
+    for i, ex in enumerate(examples, 1):
+        why = f"\nWhy: {ex.why.strip()}" if ex.why and ex.why.strip() else ""
+        blocks.append(
+            f"Example {i}: graded {ex.score:g} out of {ex.max_score:g}{why}\n"
+            f"Answer:\n{ex.answer.strip()}"
+        )
+    return "\n\n".join(blocks)
 
 
 def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
 
-from interview_bot.grading.llm.registry import Backend
+from interview_bot.grading.llm.registry import Backend, Mechanism
 from interview_bot.settings import Settings
 
 OLLAMA_URL = "http://127.0.0.1:11434"
@@ -26,6 +26,15 @@ def make_ollama(target: str, settings: Settings, max_tokens: int | None) -> Base
     )
 
 
+def output(_target: str, _settings: Settings) -> Mechanism:
+    """Ollama's ``format`` takes a JSON schema and constrains sampling to it."""
+    return "format"
+
+
 plugin = Backend(
-    "ollama", make_ollama, endpoint=base_url, hint="start Ollama or pass --llm offline"
+    "ollama",
+    make_ollama,
+    endpoint=base_url,
+    hint="start Ollama or pass --llm offline",
+    output=output,
 )

@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from interview_bot.errors import LLMError
-from interview_bot.grading.llm.registry import Backend
+from interview_bot.grading.llm.registry import Backend, Mechanism
 from interview_bot.settings import Settings
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -49,9 +49,21 @@ def _secret(value: str | None) -> SecretStr | None:
     return SecretStr(value) if value else None
 
 
+def output(target: str, settings: Settings) -> Mechanism:
+    """Strict structured output on OpenAI itself; elsewhere the llama.cpp servers' form.
+
+    ``response_format: {"type": "json_object", "schema": ...}`` is what llama-cpp-python's
+    and llama.cpp's servers turn into a grammar (they refuse or ignore ``json_schema``);
+    other OpenAI-compatible servers treat it as JSON mode, and the reply is validated anyway.
+    """
+    official = base_url(target, settings).startswith(OPENAI_URL)
+    return "json_schema" if official else "json_object_schema"
+
+
 plugin = Backend(
     "openai",
     make_openai,
     endpoint=base_url,
     hint="start the server or fix --base-url / OPENAI_BASE_URL, or pass --llm offline",
+    output=output,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -22,15 +23,29 @@ from interview_bot.settings import Settings
 Factory = Callable[[str, Settings, int | None], BaseChatModel]
 Endpoint = Callable[[str, Settings], str]
 
+# How a backend makes the model return a schema-valid verdict (constrained decoding first):
+#   json_schema         OpenAI strict structured output, response_format type json_schema
+#   json_object_schema  response_format {"type": "json_object", "schema": ...}: llama.cpp servers
+#   grammar             a llama.cpp grammar built from the JSON schema, in-process
+#   format              Ollama's ``format`` JSON schema
+#   function_calling    a forced function call; for backends with none of the above
+Mechanism = Literal["json_schema", "json_object_schema", "grammar", "format", "function_calling"]
+Output = Callable[[str, Settings], Mechanism]
+
 
 def _target_itself(target: str, _settings: Settings) -> str:
     return target
+
+
+def _function_calling(_target: str, _settings: Settings) -> Mechanism:
+    return "function_calling"
 
 
 @dataclass(frozen=True)
 class Backend:
     """An LLM backend: how to build its chat model and where it sends requests.
 
+    ``output`` names the mechanism that constrains its replies to the verdict schema;
     ``hint`` says what a person can do when nothing answers there.
     """
 
@@ -38,6 +53,7 @@ class Backend:
     factory: Factory
     endpoint: Endpoint = _target_itself
     hint: str = "start the LLM server, or choose the offline grader"
+    output: Output = _function_calling
 
     def make_grader(self, choice: GraderChoice, context: GraderContext) -> Grader:
         from interview_bot.grading.llm.cache import GradeCache
@@ -80,6 +96,12 @@ def make_chat_model(
     """Build the chat model a spec names (temperature 0, no retries of its own)."""
     prefix, target = parse_spec(spec)
     return backends()[prefix].factory(target, settings, max_tokens)
+
+
+def output_mechanism(spec: str, settings: Settings) -> Mechanism:
+    """How ``spec``'s replies are constrained to the verdict schema."""
+    prefix, target = parse_spec(spec)
+    return backends()[prefix].output(target, settings)
 
 
 def endpoint(spec: str, settings: Settings) -> str:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import re
 
-DATA_TAGS = ("question", "reference_answer", "key_points", "offline_evidence", "candidate_answer")
+DATA_TAGS = (
+    "question",
+    "reference_answer",
+    "key_points",
+    "offline_evidence",
+    "graded_examples",
+    "candidate_answer",
+)
 _TAG = re.compile(r"<(?=\s*/?\s*(?:" + "|".join(DATA_TAGS) + r")\b)", re.IGNORECASE)
 
 INJECTION_MARKERS = re.compile(

@@ -1,9 +1,12 @@
 """The verdict an LLM judge returns through function calling, built from the rubric.
 
 Levels carry ``ge``/``le`` constraints, so an out-of-range level fails validation and the
-grader asks again. Length limits are applied by trimming after validation and stay out of
-the JSON schema: llama.cpp turns ``maxLength`` into a grammar so large that its server
-fails to parse it.
+grader asks again. Length limits are applied by trimming after validation.
+
+Constrained decoding uses :func:`decoding_schema`, a tighter JSON schema for one call: levels
+and key-point numbers as enums (grammar converters ignore ``minimum``/``maximum``) and, for
+local grammar engines, bounded lists and strings, so a small model can neither pick a level
+that does not exist nor ramble until ``max_tokens`` cuts the JSON off.
 """
 
 from __future__ import annotations
@@ -43,6 +46,12 @@ Rationale = Annotated[str, _clip(600)]
 Feedback = Annotated[str, _clip(2000, required=True)]
 ModelAnswer = Annotated[str, _clip(3000)]
 
+# Characters a local grammar lets the model write per field: the whole verdict stays far
+# below the grader's max_tokens, so it always ends as complete JSON.
+RATIONALE_CHARS = 300
+FEEDBACK_CHARS = 600
+MODEL_ANSWER_CHARS = 800
+
 
 def verdict_model(rubric: Rubric) -> type[LLMVerdict]:
     """The function-calling schema for ``rubric``: out-of-range levels fail validation."""
@@ -73,6 +82,50 @@ def verdict_model(rubric: Rubric) -> type[LLMVerdict]:
     return model
 
 
+def decoding_schema(rubric: Rubric, key_points: int, *, bounded: bool = True) -> dict[str, Any]:
+    """The JSON schema a backend constrains its reply to, for a target with ``key_points``.
+
+    Field order matches :func:`verdict_model`: each rationale comes before its level, and
+    feedback before the model answer. ``bounded`` adds ``maxItems``/``maxLength`` limits,
+    which grammar engines enforce and OpenAI's strict mode does not accept.
+    """
+
+    def text(limit: int, min_length: int = 0) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string"}
+        if bounded:
+            schema["maxLength"] = limit
+            if min_length:
+                schema["minLength"] = min_length
+        return schema
+
+    numbers: dict[str, Any] = {"type": "array", "items": {"type": "integer"}}
+    if key_points:
+        numbers["items"]["enum"] = list(range(1, key_points + 1))
+    if bounded:
+        numbers["maxItems"] = key_points
+    criterion = _object(
+        {
+            "rationale": text(RATIONALE_CHARS),
+            "level": {"type": "integer", "enum": list(range(1, rubric.levels + 1))},
+        }
+    )
+    properties: dict[str, Any] = {"key_points_covered": numbers, "key_points_missed": numbers}
+    for name in rubric.names:
+        properties[name] = criterion
+    properties["feedback"] = text(FEEDBACK_CHARS, min_length=1)
+    properties["model_answer"] = text(MODEL_ANSWER_CHARS)
+    return _object(properties)
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
 def summarise(error: BaseException) -> str:
     """The first validation problem in a line, e.g. ``correctness.level: ... (got 9)``."""
     cause = error if isinstance(error, ValidationError) else error.__cause__
@@ -86,10 +139,16 @@ def summarise(error: BaseException) -> str:
     return f"{where}: {first['msg']} (got {got}){more}"
 
 
+def cut_off(raw: Any) -> str:
+    """`` (cut off at max_tokens)`` when the reply stopped at its token limit, else ``""``."""
+    metadata = getattr(raw, "response_metadata", None) or {}
+    stopped = metadata.get("finish_reason") or metadata.get("done_reason")
+    return " (cut off at max_tokens)" if stopped == "length" else ""
+
+
 def why_unparsed(raw: Any) -> str:
     """Why a reply yielded no verdict: malformed or missing function call, cut off or not."""
-    metadata = getattr(raw, "response_metadata", None) or {}
-    cut = " (cut off at max_tokens)" if metadata.get("finish_reason") == "length" else ""
+    cut = cut_off(raw)
     invalid = getattr(raw, "invalid_tool_calls", None) or []
     if invalid:
         error = " ".join(str(invalid[0].get("error") or "").split())[:120]
