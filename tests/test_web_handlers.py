@@ -341,7 +341,9 @@ def test_progress_tab_plots_table_and_exports(
     bot.enqueue(make_grade(0.5, missed=0), make_grade(0.7, missed=0))
     history, user, *_ = chat.send("one", user, history)
     history, user, *_ = chat.send("two", user, history)
-    over_time, mastery, note = progress.refresh(user)
+    over_time, table, note = progress.refresh(user)
+    mastery = progress.mastery_frame(user)
+    assert "| topic | scored | skipped | mean % | hinted | last practised | due |" in table
     assert list(over_time["score"]) == [50.0, 70.0] and "2 scored answers" in note
     assert str(over_time["time"].dtype).startswith("datetime64")
     assert list(mastery.columns) == [

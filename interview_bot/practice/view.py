@@ -19,7 +19,7 @@ _CODE = re.compile(
     r"(^(?P<fence>```|~~~)[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`)", re.MULTILINE | re.DOTALL
 )
 # The rule the card, the export and the scheduler apply to an answer given after hints.
-HINT_RULE = "an answer after hints never counts as mastery: the question comes back sooner"
+HINT_RULE = "it does not count as mastery: the question comes back sooner"
 
 
 def escape_html(text: str) -> str:
@@ -98,7 +98,7 @@ def card_view(grade: Grade, hints: int = 0) -> CardView:
             f"{grade.fallback_reason}"
         )
     if hints and grade.graded:
-        warnings.append(f"Answered after {plural(hints, 'hint')}: {HINT_RULE}.")
+        warnings.append(f"Answered after {plural(hints, 'hint')}, so {HINT_RULE}.")
     criteria = (
         [
             CriterionRow(c.name, f"{c.score:g}/{c.max_score:g}", f"{c.weight:g}", c.rationale)

@@ -33,7 +33,7 @@ from interview_bot.practice.view import command_words
 from interview_bot.settings import Settings
 from interview_bot.web.banks import FORMATS, BankHandlers, default_name
 from interview_bot.web.interview import ADAPTIVE, ANY, FIXED, ChatOutputs, InterviewHandlers
-from interview_bot.web.progress_tab import MASTERY_COLUMNS, ProgressHandlers
+from interview_bot.web.progress_tab import ProgressHandlers
 from interview_bot.web.render import status_text
 from interview_bot.web.state import LLM, UserState, check_grader, save_grader
 from interview_bot.web.users import (
@@ -62,10 +62,9 @@ CSS = """
 #chat th, #chat td { word-break: normal; overflow-wrap: normal; hyphens: none; min-width: 3.5em; }
 #chat td:last-child { min-width: 14em; }
 #chat button[aria-label="Clear"], #chat button[title="Clear"] { display: none; }
-#mastery table { font-size: 0.85em; }
-@media (max-width: 640px) {
-  #mastery th, #mastery td { padding: 2px 4px; }
-}
+#mastery table { display: block; overflow-x: auto; max-width: 100%; font-size: 0.9em; }
+#mastery th, #mastery td { word-break: normal; overflow-wrap: normal; padding: 2px 6px; }
+#mastery td:first-child { min-width: 9em; }
 """
 # After every chat update: scroll the chat to its newest message (also when a <details> the
 # user opened made it stop following).
@@ -232,18 +231,11 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 x_axis_format="%b %d %H:%M",
                 elem_id="score-plot",
             )
-            mastery = gr.Dataframe(
-                headers=MASTERY_COLUMNS,
-                interactive=False,
-                label="Mastery per topic",
-                elem_id="mastery",
-                wrap=True,
-                pinned_columns=1,
-            )
+            mastery = gr.Markdown(elem_id="mastery")
             export = gr.Button("Export this interview (Markdown and JSON)", elem_id="export")
             with gr.Row():
-                md_file = gr.File(label="Markdown", interactive=False)
-                json_file = gr.File(label="JSON", interactive=False)
+                md_file = gr.File(label="Markdown", interactive=False, height=90)
+                json_file = gr.File(label="JSON", interactive=False, height=90)
         with gr.Tab("Banks"):
             with gr.Row():
                 bank_choice = gr.Dropdown(

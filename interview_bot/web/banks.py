@@ -29,15 +29,17 @@ BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 OWNED = "@"  # private banks are NAME@TAG; shared banks have no @
 RESERVED = {"default"}
 Progress = Callable[..., Any]
-FORMATS = (
-    "**Accepted files** (at most {limit:,} bytes; the shape is read from the content): "
-    "Markdown with `## Question?` headings and the answer below, `Q:` / `A:` lines (Markdown "
-    "or text), numbered `**1. Question:**` / `**Answer:**` Markdown, `**Question:**` quizzes, "
-    "numbered plain text, JSON (a list of `question`/`answer` records or a question-to-answer "
-    "object), JSONL, CSV with a `question,answer` header (`topic`, `difficulty` optional) and "
-    "YAML. Your banks are yours: nobody else sees them, and the shared `default` bank cannot "
-    "be replaced from here."
-)
+FORMATS = """**Accepted files** (at most {limit:,} bytes each; the shape is read from the content):
+
+- Markdown: `## Question?` headings with the answer below; `Q:` / `A:` lines;
+  `**1. Question:**` / `**Answer:**`; `**Question:**` quizzes
+- Plain text: `Q:` / `A:` lines, or numbered questions with their answers
+- JSON (a list of `question` / `answer` records, or a question-to-answer object), JSONL
+- CSV with a `question,answer` header (`topic`, `difficulty` optional)
+- YAML, a list of `question` / `answer` records
+
+Your banks are yours: nobody else sees them, and the shared `default` bank cannot be
+replaced from here."""
 
 
 def private_bank(owner: str, name: str) -> str:

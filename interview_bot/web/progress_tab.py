@@ -15,6 +15,7 @@ from interview_bot.practice.session import Bot
 from interview_bot.practice.stats import export_json, export_markdown, score_over_time, topic_stats
 from interview_bot.practice.view import plural
 from interview_bot.web.banks import bank_label
+from interview_bot.web.render import escape_text
 from interview_bot.web.state import UserState
 
 MASTERY_COLUMNS = ["topic", "scored", "skipped", "mean %", "hinted", "last practised", "due"]
@@ -58,7 +59,23 @@ class ProgressHandlers:
         ]
         return pd.DataFrame(rows, columns=MASTERY_COLUMNS)
 
-    def refresh(self, user: UserState) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    def mastery_table(self, user: UserState) -> str:
+        """The mastery frame as a Markdown table (it scrolls sideways on a phone)."""
+        frame = self.mastery_frame(user)
+        if frame.empty:
+            return ""
+        rows = [
+            "| " + " | ".join(MASTERY_COLUMNS) + " |",
+            "|" + "---|" * len(MASTERY_COLUMNS),
+        ]
+        rows += [
+            "| " + " | ".join(escape_text(str(v)).replace("|", "\\|") for v in row) + " |"
+            for row in frame.itertuples(index=False)
+        ]
+        return "**Mastery per topic**\n\n" + "\n".join(rows)
+
+    def refresh(self, user: UserState) -> tuple[pd.DataFrame, str, str]:
+        """Score over time, the mastery table (Markdown) and a note."""
         frame = self.score_frame(user)
         bank = bank_label(user.bank)
         note = (
@@ -68,7 +85,7 @@ class ProgressHandlers:
             if len(frame)
             else f"No scored answers of yours in bank **{bank}** yet."
         )
-        return frame, self.mastery_frame(user), note
+        return frame, self.mastery_table(user), note
 
     def _session_id(self, user: UserState) -> int | None:
         if user.session_id is not None and self.progress.session(user.session_id).owner == (
