@@ -53,15 +53,17 @@ from interview_bot.evaluation.metrics import summarize  # noqa: E402
 from interview_bot.grading.answer_text import read_answer  # noqa: E402
 from interview_bot.grading.calibration import CALIBRATION_PATH, SCALE, Calibration  # noqa: E402
 from interview_bot.grading.evidence import FEATURES  # noqa: E402
+from interview_bot.grading.offline import DISAGREEMENT  # noqa: E402
 from interview_bot.grading.pair import ADAPTER_PATH, PairInput, pad, pool, tokenize  # noqa: E402
 from interview_bot.grading.result import GradingTarget  # noqa: E402
 from interview_bot.settings import load_settings  # noqa: E402
 
 DATASETS = ROOT / "evals" / "datasets"
-FROZEN = 4  # bottom layers kept as they are (their outputs cached); the top 2 are tuned
+FROZEN = 3  # bottom layers kept as they are (their outputs cached); the top 3 are tuned
 RANK, ALPHA = 16, 32
 TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
-EPOCHS, BATCH, LR = 3, 16, 4e-4
+EPOCHS, BATCH, LR = 4, 16, 1e-3
+RANK_WEIGHT, RANK_MARGIN = 1.0, 0.2  # the pairwise term, and the grade gap (of 1) it needs
 MOHLER_WEIGHT = 0.5  # Mohler is large, on-topic and graded high: it must not drown the rest
 NEGATIVES_PER_QUESTION = 3
 SEED = 0
@@ -97,14 +99,15 @@ def question_key(text: str) -> str:
     return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()[:12]
 
 
-def load_rows(bot: InterviewBot) -> list[Row]:
+def load_rows(bot: InterviewBot, every: int = 1) -> list[Row]:
+    """Every case (or every ``every``-th, for a tiny run) as a row with its grading target."""
     rows: list[Row] = []
     for name in ("interview_bank", "interview_ml"):
-        for case in load_cases(DATASETS / f"{name}.jsonl"):
+        for case in load_cases(DATASETS / f"{name}.jsonl")[::every]:
             target = bot.target(question=case.question, reference=case.reference)
             extra = case.model_extra or {}
             rows.append(_row(case, target, name, str(extra["split"]), str(extra["kind"]), 1.0))
-    for case in load_cases(DATASETS / "mohler2011.jsonl"):
+    for case in load_cases(DATASETS / "mohler2011.jsonl")[::every]:
         target = bot.target(question=case.question, reference=case.reference)
         rows.append(_row(case, target, "mohler", "mohler", "mohler", MOHLER_WEIGHT))
     return rows
@@ -338,10 +341,17 @@ def train(base: Any, cache: Cache, rows: Sequence[Row], idx: Sequence[int], epoc
     )
     loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     started = time.perf_counter()
+    by_question: dict[str, list[int]] = {}
+    for i in idx:
+        by_question.setdefault(rows[i].group, []).append(i)
     for epoch in range(epochs):
-        # batches of similar length (little padding), in random order
-        order = sorted(idx, key=lambda i: len(cache.states[i]) + rng.random() * 24)
-        batches = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
+        # a batch holds answers to one question, so that the ranking term compares a right
+        # answer with a wrong one to the same question (the distinction that matters)
+        batches = []
+        for members in by_question.values():
+            members = members[:]
+            rng.shuffle(members)
+            batches += [members[i : i + BATCH * 2] for i in range(0, len(members), BATCH * 2)]
         rng.shuffle(batches)
         total = 0.0
         top.train()
@@ -351,6 +361,7 @@ def train(base: Any, cache: Cache, rows: Sequence[Row], idx: Sequence[int], epoc
             label = torch.tensor([rows[i].label for i in chunk], dtype=torch.float32)
             weight = torch.tensor([rows[i].weight for i in chunk], dtype=torch.float32)
             loss = (loss_fn(logits, label) * weight).sum() / weight.sum()
+            loss = loss + RANK_WEIGHT * ranking_loss(logits, label)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -362,6 +373,15 @@ def train(base: Any, cache: Cache, rows: Sequence[Row], idx: Sequence[int], epoc
             flush=True,
         )
     return top.eval()
+
+
+def ranking_loss(logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """Pairwise logistic loss: an answer graded higher must score higher (margin 0.2)."""
+    better = (label[:, None] - label[None, :]) >= RANK_MARGIN
+    if not better.any():
+        return logits.sum() * 0.0
+    gaps = logits[:, None] - logits[None, :]
+    return nn.functional.softplus(-gaps[better]).mean()
 
 
 def predict(top: Top, cache: Cache, idx: Sequence[int]) -> np.ndarray:
@@ -404,6 +424,12 @@ def report(name: str, rows: Sequence[Row], idx: Sequence[int], predicted: np.nda
     }
 
 
+def mixed_rule(blend: np.ndarray, pair: np.ndarray) -> np.ndarray:
+    """What the grader does when the pair model and the blend disagree: the lower one."""
+    far = np.abs(pair * SCALE - blend) > DISAGREEMENT
+    return np.where(far, np.minimum(blend, pair * SCALE), blend)
+
+
 BLEND_SHARE = 25  # percent of the fitting questions held out of the pair model for the blend
 
 
@@ -416,7 +442,12 @@ def split_for_blend(rows: Sequence[Row], idx: Sequence[int]) -> tuple[list[int],
     return learn, hold
 
 
-def features_for(bot: InterviewBot, rows: Sequence[Row]) -> np.ndarray:
+def features_for(bot: InterviewBot, rows: Sequence[Row], saved: Path | None) -> np.ndarray:
+    """Evidence features of every row; ``saved`` keeps them between runs (same rows)."""
+    if saved is not None and saved.exists():
+        X = np.load(saved)
+        if len(X) == len(rows):
+            return X
     grader = bot.graders.offline
     started = time.perf_counter()
     out = []
@@ -426,6 +457,8 @@ def features_for(bot: InterviewBot, rows: Sequence[Row]) -> np.ndarray:
         evidence = grader.evidence(targets, [r.answer for r in chunk])  # type: ignore[arg-type]
         out.extend(e.vector() for e in evidence)
     print(f"  evidence features in {time.perf_counter() - started:.0f} s", flush=True)
+    if saved is not None:
+        np.save(saved, np.array(out))
     return np.array(out)
 
 
@@ -439,18 +472,14 @@ def main() -> None:
     parser.add_argument(
         "--adapter", type=Path, help="reuse a trained pair adapter (refit the calibration only)"
     )
+    parser.add_argument("--features", type=Path, help="a .npy file caching the evidence features")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     random.seed(SEED)
     np.random.seed(SEED)
     started = time.perf_counter()
     bot = InterviewBot(load_settings(data_dir=Path(tempfile.mkdtemp(prefix="train-grader-"))))
-    rows = load_rows(bot)
-    if args.tiny:
-        rng = random.Random(SEED)
-        rows = rng.sample([r for r in rows if r.split == "train"], 40) + rng.sample(
-            [r for r in rows if r.split == "test"], 20
-        )
+    rows = load_rows(bot, every=60 if args.tiny else 1)
     rows += negatives(rows, random.Random(SEED))
     epochs = 1 if args.tiny else EPOCHS
     fit = [i for i, r in enumerate(rows) if r.split in ("train", "mohler")]
@@ -479,7 +508,7 @@ def main() -> None:
     pair[hold + test] = predict(top, cache, hold + test)
     pair_test = pair[test]
 
-    X = features_for(bot, rows)
+    X = features_for(bot, rows, args.features)
     y = np.array([r.label * 5 for r in rows])
     w = np.array([r.weight for r in rows])
     calibration = model_dict(
@@ -497,6 +526,12 @@ def main() -> None:
         ),
         "b_pair_model": report("(b) pair model alone", rows, test, pair_test * 5),
         "d_blend": report("(d) blend: features + pair", rows, test, blend.predict(X_test)),
+        "e_blend_mixed_rule": report(
+            "(e) (d) + mixed-evidence rule",
+            rows,
+            test,
+            mixed_rule(blend.predict(X_test), pair_test),
+        ),
     }
     for source in ("interview_bank", "interview_ml"):
         part = [j for j, i in enumerate(test) if rows[i].source == source]
@@ -506,8 +541,9 @@ def main() -> None:
     print(f"done in {time.perf_counter() - started:.0f} s", flush=True)
     if folder is not None:
         calibration["fitted_on"] = (
-            f"{len(fit)} answers: the interview training split, Mohler et al. 2011 "
-            f"(weight {MOHLER_WEIGHT}) and automatic negatives"
+            f"pair model: {len(learn)} answers, calibration: {len(hold)} other answers (other "
+            f"questions), from the interview training split, Mohler et al. 2011 (weight "
+            f"{MOHLER_WEIGHT}) and automatic negatives"
         )
         calibration["test_split"] = results
         (folder / CALIBRATION_PATH.name).write_text(json.dumps(calibration) + "\n")

@@ -15,95 +15,33 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from interview_bot.grading.answer_text import (
-    ReadAnswer,
-    asks_for_explanation,
-    is_non_answer,
-    looks_english,
-    opens_unsure,
-    read_answer,
-    restates,
-    words,
-)
+from interview_bot.grading.answer_text import read_answer
 from interview_bot.grading.calibration import SCALE, Calibration, load_calibration
+from interview_bot.grading.card import Measured, criteria, feedback, key_point_results
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.grading.evidence import FEATURES, Evidence, extract
+from interview_bot.grading.guards import apply_guards
 from interview_bot.grading.pair import PairInput, PairModel, load_pair_model
 from interview_bot.grading.plugins import GraderContext
 from interview_bot.grading.result import (
-    CriterionScore,
     Grade,
     GradedExample,
     Grader,
     GradingTarget,
-    KeyPointResult,
 )
 from interview_bot.grading.rubric import Rubric
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import select_points
 
-KEYWORD_CAP = 1.0  # out of 5: terms without explanation show recognition, not understanding
-RESTATEMENT_CAP = 0.5  # out of 5: an answer that only repeats the question
-UNSURE_SIMILARITY = 0.3  # "not sure, maybe ..." with nothing this close to the reference
-POINT_COVERED = 0.5  # the pair model's verdict on (key point, answer) from which it is covered
 # When the pair model and the embedding evidence are this far apart (of 5), the evidence is
 # weak: the card says so and the lower of the two is kept rather than a guess in between.
 DISAGREEMENT = 1.75
 EXAMPLE_MATCH = 0.8  # cosine from which an answer is taken to say what a graded example says
 EXAMPLE_WEIGHT = 0.6  # share of the matching example's grade in the score at cosine 1
 MISCONCEPTION_BELOW = 0.3  # an example graded under this share of the scale is a misconception
-
-
-def apply_guards(
-    predicted: float, question: str, read: ReadAnswer, v: dict[str, float]
-) -> tuple[float, list[str]]:
-    """The explicit rules on top of the calibrated score, and the notes that explain them."""
-    content = read.content
-    notes: list[str] = []
-    if is_non_answer(content) or (opens_unsure(content) and v["sentence_sim"] < UNSURE_SIMILARITY):
-        predicted = 0.0
-        notes.append("No answer to grade: say what you know, even partially.")
-    elif (
-        len(words(content)) >= 5
-        and v["function_words"] < 0.1
-        and looks_english(content)
-        and asks_for_explanation(question)
-    ):
-        predicted = min(predicted, KEYWORD_CAP)
-        notes.append(
-            "This reads as a list of keywords. Explain how they connect: an "
-            "interviewer grades the explanation, not the vocabulary."
-        )
-    elif restates(content, question):
-        predicted = min(predicted, RESTATEMENT_CAP)
-        notes.append("The answer restates the question; it does not answer it.")
-    if read.addressed_grader:
-        notes.append("Text addressed to the grader was set aside: only your explanation is graded.")
-    if read.truncated:
-        notes.append("Only the first part of a very long answer was graded.")
-    if content and not looks_english(content):
-        notes.append(
-            "The offline grader reads English best; an answer in another language "
-            "may be underrated. An LLM grader (--llm) judges it more fairly."
-        )
-    return predicted, notes
-
-
-@dataclass(frozen=True)
-class _Measured:
-    """Everything measured about one answer before the card is written."""
-
-    read: ReadAnswer
-    evidence: Evidence
-    points: list[str]
-    pair: float | None  # the pair model's verdict on the whole answer, 0..1
-    point_pairs: list[float]  # its verdict per key point
-    predicted: float  # calibrated, 0..SCALE
-    example: tuple[GradedExample, float] | None  # the matching graded example, its cosine
 
 
 class OfflineGrader:
@@ -160,7 +98,7 @@ class OfflineGrader:
             items.append((target.question, _references(target), self._points(target), content))
         return extract(self.embedder, items)
 
-    def _measure(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[_Measured]:
+    def _measure(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[Measured]:
         reads = [read_answer(a) for a in answers]
         evidence = self.evidence(targets, answers)
         points = [self._points(t) for t in targets]
@@ -191,7 +129,7 @@ class OfflineGrader:
             )
             predicted = self.calibration.predict(X)
         return [
-            _Measured(
+            Measured(
                 reads[i],
                 evidence[i],
                 points[i],
@@ -261,7 +199,7 @@ class OfflineGrader:
         calibration = self.calibration.version if self.calibration else "uncalibrated"
         return f"{self.rubric.version}+{calibration}"
 
-    def _score(self, target: GradingTarget, m: _Measured) -> tuple[float, list[str], bool]:
+    def _score(self, target: GradingTarget, m: Measured) -> tuple[float, list[str], bool]:
         """The grade on 0..SCALE, the notes that explain it, and whether the evidence is weak."""
         predicted = m.predicted
         notes: list[str] = []
@@ -282,26 +220,25 @@ class OfflineGrader:
             )
         return float(np.clip(predicted, 0.0, SCALE)), notes, uncertain
 
-    def _card(self, target: GradingTarget, answer: str, m: _Measured) -> Grade:
+    def _card(self, target: GradingTarget, answer: str, m: Measured) -> Grade:
         predicted, notes, uncertain = self._score(target, m)
         fraction = predicted / SCALE
-        key_points = self._key_points(m, fraction)
+        key_points = key_point_results(m, fraction)
         misconception = None
         if m.example is not None:
             example, _ = m.example
             if example.score / example.max_score < MISCONCEPTION_BELOW:
                 misconception = example.why or example.answer
                 notes.insert(0, f"A common misconception: {misconception}")
-        criteria = self._criteria(m, key_points, fraction)
         max_score = self.rubric.max_score
         return Grade(
             question=target.question,
             answer=answer,
             score=round(fraction * max_score, 2),
             max_score=max_score,
-            criteria=criteria,
+            criteria=criteria(self.rubric, m, key_points, fraction),
             key_points=key_points,
-            feedback=_feedback(fraction, key_points, notes),
+            feedback=feedback(fraction, key_points, notes),
             reference="\n\n".join(_references(target)),
             reference_origin=target.reference_origin,
             question_id=target.question_id,
@@ -311,90 +248,10 @@ class OfflineGrader:
             misconception=misconception,
         )
 
-    @staticmethod
-    def _key_points(m: _Measured, fraction: float) -> list[KeyPointResult]:
-        """Covered when the pair model finds the answer states the point. An answer graded
-        as saying nothing right (under a tenth of the scale) covers nothing."""
-        ev = m.evidence
-        out = []
-        for k, point in enumerate(m.points):
-            # the pair model's verdict, or without one the embedding evidence alone
-            coverage = m.point_pairs[k] if m.point_pairs else ev.keypoint_recall[k]
-            covered = coverage >= POINT_COVERED and fraction >= 0.1 and bool(ev.sentences)
-            best = ev.best_sentence[k] if k < len(ev.best_sentence) else 0
-            out.append(
-                KeyPointResult(
-                    text=point,
-                    covered=covered,
-                    similarity=round(coverage, 3),
-                    evidence=ev.sentences[best] if covered and ev.sentences else None,
-                )
-            )
-        return out
-
-    def _criteria(
-        self, m: _Measured, points: list[KeyPointResult], fraction: float
-    ) -> list[CriterionScore]:
-        """Rubric levels that explain the score and never contradict it: each criterion is
-        measured on its own, then kept within one level of the overall grade's level (all at
-        the bottom when nothing was answered). A criterion the grader has no measure for (in
-        an edited rubric) follows the overall score."""
-        top = self.rubric.levels
-        overall = 1 + (top - 1) * fraction
-        v = m.evidence.values
-        covered = sum(p.covered for p in points)
-        prose = min(1.0, v["function_words"] / 0.3) * min(1.0, v["log_words"] / np.log(13))
-        measured = {
-            "correctness": (fraction, "how far the answer says what the reference says"),
-            "completeness": (
-                covered / len(points) if points else fraction,
-                f"{covered} of {len(points)} key points covered",
-            ),
-            "clarity": (prose, "explained in sentences rather than keywords"),
-        }
-        out = []
-        for criterion in self.rubric.criteria:
-            share, why = measured.get(criterion.name, (fraction, "follows the overall score"))
-            level = 1 + (top - 1) * share
-            level = 1.0 if fraction == 0 else float(np.clip(level, overall - 1, overall + 1))
-            out.append(
-                CriterionScore(
-                    name=criterion.name,
-                    score=round(float(np.clip(level, 1, top)), 1),
-                    max_score=top,
-                    weight=criterion.weight,
-                    rationale=why,
-                )
-            )
-        return out
-
 
 def _references(target: GradingTarget) -> list[str]:
     refs = target.references or ([target.reference] if target.reference else [])
     return [r for r in dict.fromkeys(refs) if r and r.strip()]
-
-
-def _feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
-    covered = [p.text for p in points if p.covered]
-    missed = [p.text for p in points if not p.covered]
-    if fraction >= 0.85:
-        lead = "Strong answer."
-    elif fraction >= 0.6:
-        lead = "Good answer with gaps."
-    elif fraction >= 0.3:
-        lead = "Partly there."
-    elif fraction > 0:
-        lead = "This answer misses what the interviewer is listening for."
-    else:
-        lead = "Nothing here earns credit yet."
-    parts = [lead, *notes]
-    if covered:
-        parts.append(f"You covered {len(covered)} of {len(points)} key points.")
-    if missed and fraction < 0.85:
-        more = len(missed) - 1
-        extra = f" (and {more} more key point{'s' * (more > 1)})" if more else ""
-        parts.append(f"Work on: {missed[0]}{extra}")
-    return " ".join(parts)
 
 
 class _OfflinePlugin:
