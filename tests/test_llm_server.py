@@ -24,7 +24,11 @@ import httpx
 import pytest
 from stub_llm import verdict_completion
 
+from interview_bot.bot import InterviewBot
 from interview_bot.errors import LLMError
+from interview_bot.evaluation.cases import load_cases
+from interview_bot.evaluation.runner import run_eval
+from interview_bot.grading.choice import GraderChoice
 from interview_bot.grading.llm import check_connection
 from interview_bot.grading.llm.grader import LLMGrader
 from interview_bot.grading.llm.verdict import FEEDBACK_CHARS, decoding_schema
@@ -79,8 +83,9 @@ def smollm2_gguf() -> Path:
 class LlamaServer:
     """``python -m llama_cpp.server`` on a free loopback port, its log in a file."""
 
-    def __init__(self, model: Path, log: Path) -> None:
+    def __init__(self, model: Path, log: Path, context: int = 2048) -> None:
         self.model = model
+        self.context = context
         self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
@@ -102,7 +107,7 @@ class LlamaServer:
                     "--port",
                     str(self.port),
                     "--n_ctx",
-                    "2048",
+                    str(self.context),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -430,3 +435,50 @@ def test_ollama_with_nothing_listening(tmp_path: Path) -> None:
         f"LLM ollama:llama3 unreachable at {url} (connection refused) after 2 attempts; "
         "graded offline"
     )
+
+
+SHORT_EVAL_CASES = 3
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["in-process", "server"])
+def test_short_seed_eval_with_smollm2_has_no_unparsed_verdict(
+    seeded_bot: InterviewBot, tmp_path: Path, mode: str
+) -> None:
+    """The first seed-domain cases graded by the real 135M model: every verdict parses.
+
+    The full set is `interview-bot eval evals/datasets/seed_domain.jsonl --llm ...`; its
+    figures are in the README. Agreement is printed, never asserted: the model is tiny.
+    """
+    cases = load_cases(seeded_bot.settings.datasets_dir / "seed_domain.jsonl")[:SHORT_EVAL_CASES]
+    gguf = smollm2_gguf()
+    settings = seeded_bot.settings.with_overrides(llm_timeout=600.0, llm_retries=1)
+    bot = InterviewBot(settings)
+    srv = None
+    if mode == "server":
+        srv = LlamaServer(gguf, tmp_path / "server.log", context=4096).start()
+        choice = GraderChoice(spec="openai:smollm2", base_url=srv.url)
+    else:
+        choice = GraderChoice(spec=f"llamacpp:{gguf}")
+    try:
+        report = run_eval(bot, cases, file="seed_domain.jsonl", grader=choice)
+    finally:
+        if srv is not None:
+            srv.stop()
+    grades = [r.grade for r in report.results]
+    print(
+        f"\n{mode}: {len(cases)} cases, median {report.median_grade_ms / 1000:.1f} s a grade, "
+        f"predicted {[r.predicted for r in report.results]} vs human "
+        f"{[r.case['score'] for r in report.results]}, {report.n_disagree} second opinions"
+    )
+    assert report.n_unparsed == 0 and report.n_fallback == 0, [
+        g.fallback_reason for g in grades if g
+    ]
+    assert all(g is not None and g.grader == choice_name(choice) for g in grades)
+    if srv is not None:
+        assert srv.completions_served() >= len(cases)
+
+
+def choice_name(choice: GraderChoice) -> str:
+    return f"llm:{choice.spec}"

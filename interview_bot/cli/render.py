@@ -18,6 +18,8 @@ def grade_card(grade: Grade, reference: bool = True, hints: int = 0) -> Renderab
     card = card_view(grade, hints)
     parts: list[RenderableType] = [Text(f"{card.headline}  · {card.byline}", style="bold")]
     parts += [Text(f"⚠ {w}", style="yellow") for w in card.warnings]
+    if card.second_opinion:
+        parts.append(Text(f"⚖ {card.second_opinion}", style="magenta"))
     if card.criteria:
         table = Table("criterion", "score", "weight", "why")
         for c in card.criteria:

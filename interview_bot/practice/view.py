@@ -76,6 +76,7 @@ class CardView:
     feedback: str
     model_answer: str | None
     reference: str | None
+    second_opinion: str | None = None  # another grader's score, when the two disagree
 
 
 def grader_name(grade: Grade) -> str:
@@ -117,6 +118,20 @@ def card_view(grade: Grade, hints: int = 0) -> CardView:
         feedback=grade.feedback,
         model_answer=grade.model_answer,
         reference=grade.reference,
+        second_opinion=second_opinion_line(grade),
+    )
+
+
+def second_opinion_line(grade: Grade) -> str | None:
+    """Both scores, when the LLM and the offline grader disagree by more than the margin."""
+    other = grade.second_opinion
+    if other is None:
+        return None
+    name = "the offline grader" if other.grader == "offline" else other.grader
+    return (
+        f"Second opinion: {name} gives {other.score:g} / {other.max_score:g} against "
+        f"{grader_name(grade)}'s {grade.score:g} / {grade.max_score:g}; the graders disagree, "
+        "so check the answer against the reference yourself."
     )
 
 

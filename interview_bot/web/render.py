@@ -62,6 +62,8 @@ def grade_card(grade: Grade, hints: int = 0) -> str:
     card = card_view(grade, hints)
     lines = [f"### {card.headline}", f"*{_inline(card.byline)}*"]
     lines += [f"\n> ⚠️ **{_inline(for_web(w))}**" for w in card.warnings]
+    if card.second_opinion:
+        lines.append(f"\n> ⚖️ {_inline(card.second_opinion)}")
     if card.criteria:
         lines += ["", "| criterion | score | weight | why |", "|---|---|---|---|"]
         lines += [
