@@ -23,6 +23,8 @@ import hashlib
 import logging
 import os
 import re
+import shutil
+import sqlite3
 import threading
 import time
 import uuid
@@ -56,6 +58,7 @@ _ADD_BATCH = 256
 # SQLite's "not a database" (26) and "malformed" (11), or a database without Chroma's tables.
 _CORRUPT = re.compile(r"file is not a database|malformed|no such table|code: (?:11|26)\b")
 # SQLite's "database or disk is full" (13), or the OS saying so.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _FULL = re.compile(r"disk is full|no space left|code: 13\b", re.IGNORECASE)
 logger = logging.getLogger(__name__)
 _P = ParamSpec("_P")
@@ -409,6 +412,23 @@ class BankStore:
             if self.settings.chroma_url and time.time() - _built_at(name) < 3600:
                 continue
             self._drop(name)
+        if not self.settings.chroma_url:
+            self._clean_index_folders()
+
+    def _clean_index_folders(self) -> None:
+        """Remove the vector-index folders of dropped collections: embedded Chroma leaves a
+        folder (named by segment id) behind for every collection it deletes."""
+        store = self.settings.store_dir
+        try:
+            uri = f"{(store / 'chroma.sqlite3').as_uri()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+                live = {row[0] for row in db.execute("SELECT id FROM segments")}
+        except sqlite3.Error as exc:
+            logger.warning("Could not list Chroma's segments to clean up: %s", exc)
+            return
+        for folder in store.iterdir():
+            if folder.is_dir() and _UUID.fullmatch(folder.name) and folder.name not in live:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _write(self, built: Bank, print_: str, progress: OnProgress | None) -> Manifest:
         """Store a built bank in a new collection, then point the bank's entry at it."""
