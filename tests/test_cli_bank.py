@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -75,3 +76,58 @@ def test_ingest_bad_file_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", str(bad), "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 2
     assert "x.json:1: invalid JSON" in result.output
+
+
+def test_validate_a_folder_lists_every_file(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("Q: What is RoPE?\nA: Rotary positions.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_bytes("Q: What is GQA?\nA: Grouped queries.\n".encode("utf-16"))
+    result = runner.invoke(app, ["bank", "validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "a.md: 1 questions" in result.output and "b.md: 1 questions" in result.output
+
+
+def test_validate_refuses_a_named_pipe_without_waiting(tmp_path: Path) -> None:
+    pipe = tmp_path / "bank.md"
+    os.mkfifo(pipe)
+    result = runner.invoke(app, ["bank", "validate", str(pipe)])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        "bank.md: a named pipe, not a file; a bank must be a text file"
+    )
+
+
+def test_ingest_of_a_device_is_one_clear_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", "/dev/zero", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == "/dev/zero: a character device, not a file; a bank must be a text file"
+    )
+
+
+def test_ingest_that_cannot_wait_for_another_says_so(tmp_path: Path) -> None:
+    import threading
+
+    import filelock
+
+    tmp_path.mkdir(exist_ok=True)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:  # another thread stands for another process (filelock is per thread)
+        with filelock.FileLock(str(tmp_path / "ingest.lock")):
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        held.wait(60)
+        result = runner.invoke(
+            app, ["ingest", str(QUIZ), "--wait", "0", "--data-dir", str(tmp_path)]
+        )
+    finally:
+        release.set()
+        holder.join()
+    assert result.exit_code == 2
+    assert f"error: another ingest is running on {tmp_path}" in result.output
