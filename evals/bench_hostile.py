@@ -37,6 +37,7 @@ class Outcome:
     seconds: float
     peak_rss_mb: float
     message: str
+    cpu_s: float = 0.0
 
 
 def run_child(
@@ -45,7 +46,7 @@ def run_child(
     timeout: float,
     max_rss_mb: float,
     stdin: bytes | None = None,
-) -> tuple[str, float, float, str]:
+) -> tuple[str, float, float, str, float]:
     # `python -m` puts the working folder first on sys.path: run in the checkout measured.
     cwd = env.get("PYTHONPATH", str(ROOT))
     """Run ``argv``; (exit, seconds, peak RSS MB, last output line). Killed when too slow/big."""
@@ -61,7 +62,7 @@ def run_child(
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             )
         except OSError as exc:
-            return "exec failed", 0.0, 0.0, f"{exc.strerror} (the shell cannot even start it)"
+            return "exec failed", 0.0, 0.0, f"{exc.strerror} (the shell cannot even start it)", 0.0
         if stdin is not None and child.stdin is not None:
             try:
                 child.stdin.write(stdin)
@@ -89,7 +90,7 @@ def run_child(
     lines = [line for line in lines if any(c.isalnum() for c in line)]
     last = lines[-1] if lines else ""
     exit_ = killed or str(child.returncode)
-    return exit_, seconds, usage.ru_maxrss / 1024, last[:300]
+    return exit_, seconds, usage.ru_maxrss / 1024, last[:300], usage.ru_utime + usage.ru_stime
 
 
 def _rss_mb(pid: int) -> float:
@@ -109,6 +110,7 @@ class Runner:
         self.timeout = timeout
         self.max_rss_mb = max_rss_mb
         self.outcomes: list[Outcome] = []
+        self.bank_folder = ROOT / "knowledge"
 
     def env(self, data: Path) -> dict[str, str]:
         return {
@@ -137,7 +139,7 @@ class Runner:
         timeout: float | None = None,
         check: Callable[[str], str] | None = None,
     ) -> Outcome:
-        exit_, seconds, rss, last = run_child(
+        exit_, seconds, rss, last, cpu = run_child(
             argv,
             self.env(data or self.data(name.replace(" ", "-"))),
             timeout or self.timeout,
@@ -146,9 +148,9 @@ class Runner:
         )
         if check is not None:
             last = check(last)
-        outcome = Outcome(name, exit_, round(seconds, 1), round(rss), last)
+        outcome = Outcome(name, exit_, round(seconds, 1), round(rss), last, round(cpu, 1))
         self.outcomes.append(outcome)
-        print(f"{name:<40} {exit_:>16} {seconds:7.1f} s {rss:7.0f} MB  {last[:110]}", flush=True)
+        print(f"{name:<36} {exit_:>14} {seconds:6.1f} s {cpu:6.1f} cpu-s {rss:5.0f} MB {last[:80]}")
         return outcome
 
     def file(self, name: str, data: bytes) -> Path:
@@ -215,6 +217,7 @@ def bank_file_cases(r: Runner) -> None:
 
 
 def full_disk_case(r: Runner) -> None:
+    knowledge = str(r.bank_folder)
     mount = r.work / "full"
     mount.mkdir(exist_ok=True)
     mounted = subprocess.run(
@@ -224,7 +227,7 @@ def full_disk_case(r: Runner) -> None:
         print("full disk: cannot mount a tmpfs here, skipped", flush=True)
         return
     try:
-        r.case("ingest on a full disk", r.cli("ingest", str(ROOT / "knowledge")), data=mount)
+        r.case("ingest on a full disk", r.cli("ingest", knowledge), data=mount)
     finally:
         subprocess.run(["umount", str(mount)], check=False)
 
@@ -277,7 +280,7 @@ KILLED_INGEST = textwrap.dedent(
 
 
 def store_cases(r: Runner) -> None:
-    knowledge = str(ROOT / "knowledge")
+    knowledge = str(r.bank_folder)
     data = r.data("killed")
     r.case("ingest (first)", r.cli("ingest", knowledge), data=data)
     r.case(
@@ -425,7 +428,8 @@ def render(before_file: Path, after_file: Path) -> str:
     def cell(o: dict[str, object] | None) -> tuple[str, str]:
         if o is None:
             return "(not run)", ""
-        figures = f"{o['exit']}, {o['seconds']} s, {o['peak_rss_mb']} MB"
+        cpu = f" ({o['cpu_s']} s CPU)" if o.get("cpu_s") else ""
+        figures = f"{o['exit']}, {o['seconds']} s{cpu}, {o['peak_rss_mb']} MB"
         return figures, str(o["message"]).replace("|", "\\|")
 
     for o in after_run["outcomes"]:
@@ -436,6 +440,7 @@ def render(before_file: Path, after_file: Path) -> str:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkout", type=Path, default=ROOT)
     parser.add_argument("--label", default="after")
@@ -443,6 +448,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--max-rss-mb", type=float, default=4096.0)
     parser.add_argument("--only", default="files,disk,grade,store")
+    parser.add_argument(
+        "--bank-folder", type=Path, help="the bank the store cases ingest (default: knowledge/)"
+    )
     parser.add_argument("--render", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
     args = parser.parse_args()
     if args.render:
@@ -450,6 +458,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="hostile-") as work:
         runner = Runner(args.checkout.resolve(), Path(work), args.timeout, args.max_rss_mb)
+        if args.bank_folder:
+            runner.bank_folder = args.bank_folder.resolve()
         sections = {
             "files": bank_file_cases,
             "disk": full_disk_case,
