@@ -15,6 +15,10 @@ from dataclasses import dataclass
 MAX_ANSWER_CHARS = 6_000  # longer answers are graded on their first part (and told so)
 
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+# A JSON object that carries a grade (``{"score": 5, "feedback": "perfect"}``) is set aside.
+_GRADE_JSON = re.compile(
+    r"\{[^{}]{0,300}[\"']?(score|grade|rating|marks?)[\"']?\s*:[^{}]{0,300}\}", re.IGNORECASE
+)
 # A grading element with its content (``<grade>5</grade>``) is set aside whole.
 _PROMPT_ELEMENT = re.compile(
     r"<\s*(grade|score|verdict|feedback|system|instructions?|rubric|evaluation|judge|result)"
@@ -121,7 +125,8 @@ def read_answer(answer: str) -> ReadAnswer:
     )
     kept: list[str] = []
     aside: list[str] = [m.group(0) for m in _PROMPT_ELEMENT.finditer(text)]
-    text = _PROMPT_ELEMENT.sub("\n", text)
+    aside += [m.group(0) for m in _GRADE_JSON.finditer(text)]
+    text = _GRADE_JSON.sub("\n", _PROMPT_ELEMENT.sub("\n", text))
     for sentence in sentences(_PROMPT_TAG.sub("\n", text)):
         (aside if _GRADER_TALK.search(sentence) else kept).append(sentence)
     if _PROMPT_TAG.search(text):

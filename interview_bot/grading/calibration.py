@@ -67,12 +67,17 @@ class Calibration:
     def uses_pair(self) -> bool:
         return "pair_score" in self.features
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted grades on 0..SCALE for rows of values in :attr:`features` order."""
+    def parts(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ridge model's and the trees' grades (unclipped) for rows of :attr:`features`."""
         linear = self.intercept + ((X - self.mean) / self.std) @ self.weights
         boosted = self.init + self.learning_rate * sum(
             (t.predict(X) for t in self.trees), np.zeros(len(X))
         )
+        return linear, boosted
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted grades on 0..SCALE for rows of values in :attr:`features` order."""
+        linear, boosted = self.parts(X)
         return np.clip((1 - self.blend) * linear + self.blend * boosted, 0.0, SCALE)
 
     @classmethod

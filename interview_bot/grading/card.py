@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from interview_bot.grading.answer_text import ReadAnswer
-from interview_bot.grading.evidence import Evidence
+from interview_bot.grading.evidence import COVERED, Evidence
 from interview_bot.grading.result import CriterionScore, GradedExample, KeyPointResult
 from interview_bot.grading.rubric import Rubric
 
@@ -29,14 +29,16 @@ class Measured:
 
 
 def key_point_results(m: Measured, fraction: float) -> list[KeyPointResult]:
-    """Covered when the pair model finds the answer states the point. An answer graded
-    as saying nothing right (under a tenth of the scale) covers nothing."""
+    """Covered when the pair model (if the calibration uses one) finds the answer states the
+    point, else when the embedding evidence does. An answer graded as saying nothing right
+    (under a tenth of the scale) covers nothing, so the card never praises a wrong answer."""
     ev = m.evidence
     out = []
     for k, point in enumerate(m.points):
         # the pair model's verdict, or without one the embedding evidence alone
         coverage = m.point_pairs[k] if m.point_pairs else ev.keypoint_recall[k]
-        covered = coverage >= POINT_COVERED and fraction >= 0.1 and bool(ev.sentences)
+        cut = POINT_COVERED if m.point_pairs else COVERED
+        covered = coverage >= cut and fraction >= 0.1 and bool(ev.sentences)
         best = ev.best_sentence[k] if k < len(ev.best_sentence) else 0
         out.append(
             KeyPointResult(

@@ -36,9 +36,6 @@ from interview_bot.grading.rubric import Rubric
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import select_points
 
-# When the pair model and the embedding evidence are this far apart (of 5), the evidence is
-# weak: the card says so and the lower of the two is kept rather than a guess in between.
-DISAGREEMENT = 1.75
 EXAMPLE_MATCH = 0.8  # cosine from which an answer is taken to say what a graded example says
 EXAMPLE_WEIGHT = 0.6  # share of the matching example's grade in the score at cosine 1
 MISCONCEPTION_BELOW = 0.3  # an example graded under this share of the scale is a misconception
@@ -199,29 +196,19 @@ class OfflineGrader:
         calibration = self.calibration.version if self.calibration else "uncalibrated"
         return f"{self.rubric.version}+{calibration}"
 
-    def _score(self, target: GradingTarget, m: Measured) -> tuple[float, list[str], bool]:
-        """The grade on 0..SCALE, the notes that explain it, and whether the evidence is weak."""
+    def _score(self, target: GradingTarget, m: Measured) -> tuple[float, list[str]]:
+        """The grade on 0..SCALE and the notes that explain it."""
         predicted = m.predicted
         notes: list[str] = []
-        uncertain = False
-        if m.pair is not None and abs(m.pair * SCALE - predicted) > DISAGREEMENT:
-            uncertain = True
-            predicted = min(predicted, m.pair * SCALE)
         if m.example is not None:
             example, cosine = m.example
             share = EXAMPLE_WEIGHT * (cosine - EXAMPLE_MATCH) / (1 - EXAMPLE_MATCH)
             predicted = (1 - share) * predicted + share * example.score / example.max_score * SCALE
         predicted, guard_notes = apply_guards(predicted, target.question, m.read, m.evidence.values)
-        notes += guard_notes
-        if uncertain and predicted > 0:
-            notes.append(
-                "The evidence is mixed (the answer shares the reference's words but may not "
-                "say the same thing), so this grade leans low: compare with the reference."
-            )
-        return float(np.clip(predicted, 0.0, SCALE)), notes, uncertain
+        return float(np.clip(predicted, 0.0, SCALE)), notes + guard_notes
 
     def _card(self, target: GradingTarget, answer: str, m: Measured) -> Grade:
-        predicted, notes, uncertain = self._score(target, m)
+        predicted, notes = self._score(target, m)
         fraction = predicted / SCALE
         key_points = key_point_results(m, fraction)
         misconception = None
@@ -244,7 +231,6 @@ class OfflineGrader:
             question_id=target.question_id,
             grader=self.name,
             rubric_version=self._version(),
-            uncertain=uncertain,
             misconception=misconception,
         )
 

@@ -58,9 +58,7 @@ class Grade(BaseModel):
     graded: bool = True
     elapsed_ms: float = 0.0
     second_opinion: SecondOpinion | None = None  # set when another grader disagrees
-    # the offline grader's own doubts: its measures disagree, or the answer matches a graded
-    # example the bank marks as a common misconception
-    uncertain: bool = False
+    # set when the answer says what a graded example of the bank marks as a misconception
     misconception: str | None = None
 
     @property
