@@ -132,4 +132,3 @@ def test_a_known_misconception_is_named_on_the_card(tmp_path: Path) -> None:
     )
     assert grade.misconception == "Dropout is temporary and only in training."
     assert "A common misconception: Dropout is temporary" in grade.feedback
-
