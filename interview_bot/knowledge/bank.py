@@ -68,8 +68,9 @@ class Bank:
                 path=f.path,
                 sha256=f.sha256,
                 format=f.format,
-                questions=len(f.questions),
+                questions=sum(1 for q in f.questions if q.answered or not q.examples),
                 answered=f.answered,
+                examples=sum(len(q.examples) for q in f.questions),
             )
             for f in self.files
         ]

@@ -149,8 +149,9 @@ class FileStats(BaseModel):
     path: str
     sha256: str
     format: str
-    questions: int
+    questions: int  # questions the file asks; records that only add examples are not counted
     answered: int
+    examples: int = 0  # graded example answers
 
 
 @dataclass(frozen=True)
