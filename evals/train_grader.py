@@ -340,15 +340,15 @@ def train(base: Any, cache: Cache, rows: Sequence[Row], idx: Sequence[int], epoc
     top = Top(base)
     params = [p for p in top.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
-    steps = epochs * math.ceil(len(idx) / BATCH)
+    by_question: dict[str, list[int]] = {}
+    for i in idx:
+        by_question.setdefault(rows[i].group, []).append(i)
+    steps = epochs * sum(math.ceil(len(m) / (BATCH * 2)) for m in by_question.values())
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=LR, total_steps=steps, pct_start=0.06
     )
     loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     started = time.perf_counter()
-    by_question: dict[str, list[int]] = {}
-    for i in idx:
-        by_question.setdefault(rows[i].group, []).append(i)
     for epoch in range(epochs):
         # a batch holds answers to one question, so that the ranking term compares a right
         # answer with a wrong one to the same question (the distinction that matters)

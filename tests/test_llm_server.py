@@ -442,7 +442,19 @@ SHORT_EVAL_CASES = 3
 
 @pytest.mark.llm
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["in-process", "server"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param(
+            "in-process",
+            marks=pytest.mark.xfail(
+                reason="issue 11, open: in-process SmolLM2 verdicts were cut mid-JSON "
+                "(3 unparsed of 3 on a loaded machine); the server mode passes"
+            ),
+        ),
+        "server",
+    ],
+)
 def test_short_seed_eval_with_smollm2_has_no_unparsed_verdict(
     seeded_bot: InterviewBot, tmp_path: Path, mode: str
 ) -> None:

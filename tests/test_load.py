@@ -98,7 +98,7 @@ def test_many_interviews_at_once_keep_to_themselves(tmp_path: Path) -> None:
     for marker, text in zip(markers, histories, strict=True):
         assert set(MARKER.findall(text)) == {marker}  # its own answers, nobody else's
         assert text.count(marker) == ANSWERS
-        assert text.count("graded by offline") == ANSWERS
+        assert text.count("graded by the offline grader") == ANSWERS
         assert "⚠️" not in text
 
     progress = ProgressStore(tmp_path / "data" / "progress.db")
