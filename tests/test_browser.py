@@ -180,7 +180,7 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
         page.locator("#cmd-end").click()
         page.locator("#summary").get_by_text("Interview summary").wait_for()
         page.locator("#summary-plot canvas, #summary-plot svg").first.wait_for(timeout=30_000)
-        page.locator("#summary-box").scroll_into_view_if_needed()
+        page.locator("#summary").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "3-summary.png"), full_page=True)
 
         page.get_by_role("tab", name="Progress").click()
