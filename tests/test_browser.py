@@ -184,7 +184,7 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
         page.screenshot(path=str(SHOTS / "3-summary.png"), full_page=True)
 
         page.get_by_role("tab", name="Progress").click()
-        page.locator("#mastery").get_by_text("mean score %").wait_for()
+        page.locator("#mastery").get_by_text("mean %").wait_for()
         page.screenshot(path=str(SHOTS / "4-progress.png"), full_page=True)
 
         page.get_by_role("tab", name="Banks").click()
@@ -200,7 +200,7 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
         page.locator("#bank-message").get_by_text("2 questions").wait_for()
         page.locator("#bank-name textarea, #bank-name input").first.fill("mine")
         page.locator("#ingest").click()
-        page.locator("#bank-message").get_by_text("into bank mine").wait_for(timeout=60_000)
+        page.locator("#bank-message").get_by_text("into your bank mine").wait_for(timeout=60_000)
         page.screenshot(path=str(SHOTS / "6-good-bank.png"), full_page=True)
 
         page.get_by_role("tab", name="Interview").click()
