@@ -157,6 +157,7 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.set_default_timeout(120_000)  # a shared machine can be slow; nothing here is timed
         page.on("dialog", on_dialog)
         page.goto(url)
         page.locator("#start").click()
@@ -179,7 +180,7 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
         page.screenshot(path=str(SHOTS / "2-more-answers.png"), full_page=True)
         page.locator("#cmd-end").click()
         page.locator("#summary").get_by_text("Interview summary").wait_for()
-        page.locator("#summary-plot canvas, #summary-plot svg").first.wait_for(timeout=30_000)
+        page.locator("#summary-plot canvas, #summary-plot svg").first.wait_for(timeout=120_000)
         page.locator("#summary").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "3-summary.png"), full_page=True)
 
