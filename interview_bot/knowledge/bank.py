@@ -17,7 +17,7 @@ import numpy as np
 from interview_bot.errors import BankError, BankErrors
 from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
 from interview_bot.knowledge.embeddings import Embedder
-from interview_bot.knowledge.keypoints import candidates, select_points
+from interview_bot.knowledge.keypoints import candidates, select_points, statement_parts
 from interview_bot.knowledge.limits import MAX_FILES, MAX_QUESTIONS, MAX_TOTAL_BYTES
 from interview_bot.knowledge.models import (
     CanonicalQuestion,
@@ -36,13 +36,22 @@ from interview_bot.knowledge.parsers import (
 )
 
 REFERENCE_THRESHOLD = 0.65  # a bare question borrows answers at least this close
-TOPIC_THRESHOLD = 0.45  # a question without a topic takes its nearest neighbour's
+_STATEMENT_BAND = 0.1  # statements of a donor this close to its best match are borrowed with it
+_SECOND_DONOR = 0.1  # a second donor is borrowed from only when about as close as the first
+TOPIC_THRESHOLD = 0.5  # a question without a topic takes the closest topic at least this close
+TOPIC_WITH_NEIGHBOUR = 0.35  # or this close when its nearest filed question has that topic
+NEIGHBOUR_THRESHOLD = 0.6  # how close that nearest filed question must be
+NEAR_QUESTION = (
+    0.75  # two questions this close ask nearly the same thing (not both in one interview)
+)
+_MAX_NEAR = 10  # near questions recorded per question
 _BLOCK = 512  # rows of a similarity matrix computed at once (memory O(block x n))
 _DONOR_CANDIDATES = 64  # closest chunks looked at first when a bare question borrows
 GENERAL_TOPIC = "General"
 _GENERIC_SECTION = re.compile(r"^(part|section|chapter)\b", re.IGNORECASE)
 
 OnProgress = Callable[[str, int, int], None]
+Encode = Callable[[list[str]], np.ndarray]
 
 
 @dataclass
@@ -216,74 +225,151 @@ def _canonicalize(
     return canonical, merges
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """A text a bare question may match: another question, or one statement of its answer."""
+
+    donor: CanonicalQuestion
+    ref: Reference
+    text: str  # what is matched: the question, a statement, or one line of a list statement
+    statement: str | None  # the statement it belongs to; None for the donor's question
+
+
 def _borrow_references(
     bank: list[CanonicalQuestion], encode: Callable[[list[str]], np.ndarray]
 ) -> None:
-    """Give bare questions the answers of other questions that address them closely.
+    """Give bare questions the statements of other answers that address them.
 
-    A donor qualifies when its question, or one statement of its answer, is at least
-    REFERENCE_THRESHOLD close to the bare question ("Why does GPT use causal masking?" finds
-    "Uses causal (look-ahead) masking" in the encoder-vs-decoder answer). Scores are
-    computed a block of bare questions at a time, looking at the closest chunks first.
+    A chunk is another question, a statement of its answer, or one line of a list
+    statement; a donor qualifies when one of its chunks is at least REFERENCE_THRESHOLD
+    close to the bare question. When the donor's question itself is the match, the two ask
+    the same thing and its whole answer is borrowed; when a statement is, only the donor's
+    statements about as close as that one are ("Why does GPT use causal masking?" takes the
+    decoder's "uses causal (look-ahead) masking", not the rest of the encoder-vs-decoder
+    outline). Each borrowed reference names the question it comes from.
     """
     bare = [q for q in bank if not q.references]
-    chunks: list[tuple[CanonicalQuestion, Reference, str]] = [
-        (q, ref, text)
+    chunks = [
+        _Chunk(q, ref, text, statement)
         for q in bank
         if q.references
         for ref in q.references
-        for text in [q.question, *candidates(ref.text)]
+        for text, statement in [
+            (q.question, None),
+            *(
+                (line, s)
+                for s, lines in statement_parts(ref.text).items()
+                for line in dict.fromkeys([s, *lines])
+            ),
+        ]
     ]
     if not chunks or not bare:
         return
     bare_vecs = encode([q.question for q in bare])
-    chunk_vecs = encode([c[2] for c in chunks])
+    chunk_vecs = encode([c.text for c in chunks])
+    first = min(_DONOR_CANDIDATES, len(chunks))
     for start in range(0, len(bare), _BLOCK):
         scores = bare_vecs[start : start + _BLOCK] @ chunk_vecs.T
         for row, question in zip(scores, bare[start : start + _BLOCK], strict=True):
-            donors = _donors(row, chunks, _DONOR_CANDIDATES)
-            if donors is None:  # the closest chunks were all one donor's: look at every one
-                donors = _donors(row, chunks, len(row))
-            assert donors is not None
-            for ref, similarity in donors.values():
-                question.references.append(
-                    ref.model_copy(update={"retrieved": True, "similarity": round(similarity, 4)})
-                )
+            top = np.argpartition(-row, first - 1)[:first]
+            question.references.extend(_borrowed({int(j): float(row[j]) for j in top}, chunks))
 
 
-def _donors(
-    row: np.ndarray, chunks: list[tuple[CanonicalQuestion, Reference, str]], first: int
-) -> dict[str, tuple[Reference, float]] | None:
-    """The two best donors among the ``first`` closest chunks; None if those could not
-    settle it (every one of them close enough, yet fewer than two donors)."""
-    if first < len(row):
-        top = np.argpartition(-row, first)[:first]
-        order = top[np.argsort(-row[top], kind="stable")]
-    else:
-        order = np.argsort(-row, kind="stable")
-    donors: dict[str, tuple[Reference, float]] = {}
-    for j in order:
-        if row[j] < REFERENCE_THRESHOLD or len(donors) == 2:
-            return donors
-        donor, ref, _ = chunks[int(j)]
-        donors.setdefault(donor.id, (ref, float(row[j])))
-    return donors if first >= len(row) else None
+def _borrowed(closeness: dict[int, float], chunks: list[_Chunk]) -> list[Reference]:
+    """The references a bare question takes from its (at most two) closest donors, given
+    the closeness of its closest chunks."""
+    ranked = sorted(closeness, key=lambda j: -closeness[j])
+    donors: dict[str, list[int]] = {}
+    for j in ranked:
+        if closeness[j] < REFERENCE_THRESHOLD:
+            break
+        donor, chunk = chunks[j].donor.id, chunks[j]
+        if donor not in donors and donors:
+            # a second donor must be about as close, by its question or a whole statement
+            # (one line of a list, "Residual connections + LayerNorm", names a topic only)
+            if closeness[j] < closeness[ranked[0]] - _SECOND_DONOR:
+                break
+            if chunk.statement not in (None, chunk.text):
+                continue
+        if donor in donors or len(donors) < 2:
+            donors.setdefault(donor, []).append(j)
+    out = []
+    for best, *_ in donors.values():
+        chunk, similarity = chunks[best], round(closeness[best], 4)
+        update: dict[str, object] = {"retrieved": True, "similarity": similarity}
+        if chunk.statement is not None:
+            statements = [
+                chunks[j].statement
+                for j in ranked
+                if chunks[j].donor.id == chunk.donor.id
+                and chunks[j].statement is not None
+                and closeness[j] >= closeness[best] - _STATEMENT_BAND
+            ]
+            update |= {
+                "short_answer": "\n".join(f"- {s}" for s in dict.fromkeys(statements)),
+                "explanation": None,
+                "question": chunk.donor.question,
+            }
+        out.append(chunk.ref.model_copy(update=update))
+    return out
 
 
-def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray) -> None:
+def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray, encode: Encode) -> None:
+    """A topic for each question its files did not file under one.
+
+    Each topic is the centroid of its questions and its own name; a question takes the
+    closest topic when at least TOPIC_THRESHOLD close, or at least TOPIC_WITH_NEIGHBOUR
+    close when its nearest filed question (at least NEIGHBOUR_THRESHOLD close) agrees;
+    otherwise it is General. One close neighbour alone is not enough: "What issues in RNNs
+    are addressed by transformer models?" is nearest to a positional-encoding question.
+    """
     known = [i for i, q in enumerate(bank) if q.topic]
     unknown = [i for i, q in enumerate(bank) if not q.topic]
+    if not unknown:
+        return
+    names = sorted({str(bank[i].topic) for i in known})
+    if not names:
+        for i in unknown:
+            bank[i].topic = GENERAL_TOPIC
+        return
+    index = {name: k for k, name in enumerate(names)}
+    centroids = encode(names).astype(np.float64)
+    for i in known:
+        centroids[index[str(bank[i].topic)]] += vectors[i]
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     known_vecs = vectors[known]
     for start in range(0, len(unknown), _BLOCK):
         block = unknown[start : start + _BLOCK]
-        sims = vectors[block] @ known_vecs.T if known else None
+        to_topic = vectors[block] @ centroids.T
+        to_known = vectors[block] @ known_vecs.T
         for row, i in enumerate(block):
-            if sims is not None:
-                best = int(np.argmax(sims[row]))
-                if sims[row, best] >= TOPIC_THRESHOLD:
-                    bank[i].topic = bank[known[best]].topic
-                    continue
-            bank[i].topic = GENERAL_TOPIC
+            best = int(np.argmax(to_topic[row]))
+            closeness = float(to_topic[row, best])
+            neighbour = int(np.argmax(to_known[row]))
+            agrees = (
+                to_known[row, neighbour] >= NEIGHBOUR_THRESHOLD
+                and bank[known[neighbour]].topic == names[best]
+            )
+            if closeness >= TOPIC_THRESHOLD or (closeness >= TOPIC_WITH_NEIGHBOUR and agrees):
+                bank[i].topic = names[best]
+            else:
+                bank[i].topic = GENERAL_TOPIC
+
+
+def _mark_near(bank: list[CanonicalQuestion], vectors: np.ndarray) -> None:
+    """Record, for each question, the few others that ask nearly the same thing without
+    being merged with it, so one interview asks only one of them."""
+    count = min(_MAX_NEAR + 1, len(bank))
+    for start in range(0, len(bank), _BLOCK):
+        sims = vectors[start : start + _BLOCK] @ vectors.T
+        top = np.argpartition(-sims, count - 1, axis=1)[:, :count]
+        for row, candidates_ in enumerate(top):
+            i = start + row
+            close = sorted(
+                (j for j in candidates_ if j != i and sims[row, j] >= NEAR_QUESTION),
+                key=lambda j: -sims[row, j],
+            )
+            bank[i].near = [bank[int(j)].id for j in close]
 
 
 def _attach_examples(
@@ -339,7 +425,8 @@ def build_bank(
     step("merged", len(canonical), len(canonical))
     _borrow_references(canonical, embedder.encode)
     canonical_vecs = embedder.encode([q.question for q in canonical])
-    _infer_topics(canonical, canonical_vecs)
+    _infer_topics(canonical, canonical_vecs, embedder.encode)
+    _mark_near(canonical, canonical_vecs)
     # One batched pass over every candidate point; select_points then reads the cache.
     embedder.encode(
         list(dict.fromkeys(c for q in canonical for r in q.references for c in candidates(r.text)))

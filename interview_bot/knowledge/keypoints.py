@@ -1,37 +1,210 @@
-"""Break reference answers into the few atomic points an interviewer listens for.
+"""Break reference answers into the few statements an interviewer listens for.
 
-Candidates are the sentences and bullets of every reference of a question (tables become
-one point per row); headings, link lists and fragments of fewer than four words are not
-points. From those, a greedy maximal-marginal-relevance pick keeps the points closest to
-the question and to the answers as a whole while skipping near-repeats, so merged
-references that say the same thing yield it once. Computed at ingest and stored.
+A key point is one self-contained statement that reads as a sentence. Candidates are the
+sentences and bullets of every reference of a question, repaired (``d_k``, LaTeX as plain
+notation); a bullet list of short items becomes one statement under its label ("Common
+encoder-only models: BERT, RoBERTa, ..."), a table one statement per row, and a lead-in
+ending in a colon takes the formula that follows it. Headings, lead-ins, bare formulas and
+fragments ("In dot-product attention, scores are") are not points. A greedy
+maximal-marginal-relevance pick then ranks the statements by how close they are to the
+question and to the answers as a whole, merges near-repeats and drops statements far off
+the question. Computed at ingest and stored, most important first.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-MAX_POINTS = 6
-REPEAT_SIMILARITY = 0.70
-_MIN_WORDS = 4
+from interview_bot.knowledge.repair import latex_to_text, math_letters_to_ascii, repair_subscripts
 
-_BULLET = re.compile(r"^\s*(?:[-*+•>]|\d+[.)])\s*")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+MAX_POINTS = 6
+MIN_POINTS = 2  # a question whose answers hold two distinct statements gets both
+REPEAT_SIMILARITY = 0.64  # two statements this close say the same thing: one is kept
+_SAME_STATEMENT = 0.9  # closer than this, a statement is never a second point
+OFF_TOPIC_MARGIN = 0.45  # this far below the closest statement to the question is off it
+LEAD_BONUS = 0.04  # the first statement of an answer (its short answer) ranks a little higher
+_MIN_WORDS = 4
+_ITEM_WORDS = 12  # bullets up to this long, without a full stop, are list items
+
+_BULLET = re.compile(r"^\s*(?:[-*+•>]|\d+[.)])\s+")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])[*_](?=\S)(.+?)(?<=\S)[*_](?![\w*])")
+_SENTENCE_END = re.compile(
+    r"(?<!\bvs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\"'“])"
+)
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)[^*_]+\1\s*:?\s*$")
 # Sub-headings inside answers ("Why self-attention is powerful") introduce points, they are
 # not points themselves.
 _HEADING_LIKE = re.compile(r"^(why|how|what|when|which|where)\b", re.IGNORECASE)
+# A statement ending on one of these words stops mid-sentence.
+_DANGLING = frozenset(
+    "a an the is are was were be been by of to and or that as with for in on at from into "
+    "than then because where which when while like asks such its their this these".split()
+)
+# Words that do not make a line prose: a line of only these and symbols is a formula.
+_MATH_WORDS = frozenset("softmax sqrt sin cos exp log max min where attention".split())
+_PRONOUN_START = re.compile(r"^[a-z_]+\w* (is|are)\b")
+_DEMONSTRATIVE = re.compile(r"\b(this|that|these|those|it)\b", re.IGNORECASE)
+_GENERIC_LABEL = re.compile(r"\b(they|it|this|these)\b", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
-    text = _EMPHASIS.sub("", text)
-    text = re.sub(r"\$\$?([^$]*)\$\$?", r"\1", text)
+    """Markdown emphasis and math delimiters off, text repaired, whitespace collapsed."""
+    text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3), text)
+    text = text.replace("`", "")
+    text = re.sub(r"(?<!\w)\*(?=\w)", "", text)  # an unpaired "*only"
     text = re.sub(r"\\\(|\\\)", "", text)
-    return " ".join(text.split()).strip(" -:")
+    text = math_letters_to_ascii(latex_to_text(text))
+    text = repair_subscripts(text).replace("dₖ", "d_k")
+    return " ".join(text.split()).strip(" -:") + (":" if text.rstrip().endswith(":") else "")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+def is_formula(text: str) -> bool:
+    """A line that is notation rather than prose (``Q = x W_Q, K = x W_K``)."""
+    prose = [w for w in _words(text) if len(w) > 2 and w.lower() not in _MATH_WORDS]
+    return len(prose) <= 1
+
+
+def _balanced(text: str) -> bool:
+    return text.count("(") == text.count(")") and text.count('"') % 2 == 0
+
+
+def is_statement(text: str) -> bool:
+    """Whether ``text`` reads as a self-contained statement rather than a fragment."""
+    words = text.rstrip(".!?").split()
+    if len(words) < _MIN_WORDS:
+        return False
+    if len(words) < 8 and _DEMONSTRATIVE.search(text):  # "Token embeddings provide this ..."
+        return False
+    if text.endswith(":") or words[-1].lower().strip(",;") in _DANGLING:
+        return False
+    if "\\" in text or not _balanced(text) or is_formula(text):
+        return False
+    if _HEADING_LIKE.match(text) and not text.endswith((".", "?", "!")):
+        return False
+    first = text[0]
+    # a lowercase start continues an earlier line, unless it names a term ("softmax is ...")
+    return not first.islower() or bool(_PRONOUN_START.match(text))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ")", '"', "”")) else text + "."
+
+
+@dataclass
+class _Node:
+    text: str
+    indent: int
+    label: bool = False  # a bold-only line or sub-heading: introduces, says nothing itself
+    children: list[_Node] = field(default_factory=list)
+
+
+def _lines(text: str) -> list[tuple[int, str, bool]]:
+    """(indent, plain text, is a label) per line; ``$$`` blocks joined into one line, and a
+    lead-in ending in a colon joined with the formula that follows it."""
+    raw_lines = text.split("\n")
+    joined: list[tuple[int, str]] = []
+    i = 0
+    while i < len(raw_lines):
+        line = raw_lines[i]
+        if line.strip().startswith("$$") and line.strip().count("$$") == 1:
+            block = [line]
+            while i + 1 < len(raw_lines) and "$$" not in raw_lines[i + 1]:
+                i += 1
+                block.append(raw_lines[i])
+            if i + 1 < len(raw_lines):
+                i += 1
+                block.append(raw_lines[i])
+            line = " ".join(b.strip() for b in block)
+            line = (len(raw_lines[i]) - len(raw_lines[i].lstrip())) * " " + line
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        joined.append((indent, line))
+        i += 1
+    out: list[tuple[int, str, bool]] = []
+    for indent, line in joined:
+        unbulleted = _BULLET.sub("", _BULLET.sub("", line))
+        plain = _plain(unbulleted)
+        if not plain or line.lstrip().startswith("#"):
+            continue
+        formula = line.strip().startswith("$$") or is_formula(plain)
+        if formula and out and out[-1][1].endswith(":") and not out[-1][2]:
+            lead = out[-1][1].rstrip(":").rstrip()
+            out[-1] = (out[-1][0], f"{lead}: {plain}", False)
+            continue
+        label = bool(_BOLD_ONLY.match(unbulleted)) or (
+            _HEADING_LIKE.match(plain) is not None and not plain.endswith((".", "?"))
+        )
+        out.append((indent, plain, label))
+    return out
+
+
+def _tree(lines: list[tuple[int, str, bool]]) -> list[_Node]:
+    roots: list[_Node] = []
+    stack: list[_Node] = []
+    for indent, text, label in lines:
+        node = _Node(text, indent, label)
+        while stack and stack[-1].indent >= indent:
+            stack.pop()
+        (stack[-1].children if stack else roots).append(node)
+        stack.append(node)
+    return roots
+
+
+def _is_item(node: _Node) -> bool:
+    words = len(node.text.split())
+    return not node.children and words <= _ITEM_WORDS and not node.text.endswith(".")
+
+
+def _item(text: str) -> str:
+    """A list item as it reads inside a sentence: sentence case lowered, proper names kept."""
+    words = text.split()
+    if (
+        len(words) >= 2
+        and re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", words[0])
+        and words[1][:1].islower()
+    ):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _label_for(node: _Node, ancestors: list[_Node]) -> str:
+    """What a list is about: its own line, or when that only asks ("What they are"), the
+    closest line above it that names the subject."""
+    own = node.text.rstrip(":").strip()
+    if not _HEADING_LIKE.match(own) or (len(own.split()) > 4 and not _GENERIC_LABEL.search(own)):
+        return own
+    for above in reversed(ancestors):
+        text = above.text.rstrip(":").strip()
+        if not _HEADING_LIKE.match(text):
+            return text
+    return own
+
+
+def _emit(nodes: list[_Node], ancestors: list[_Node], out: list[tuple[str, list[str]]]) -> None:
+    for node in nodes:
+        items = node.children
+        if len(items) >= 2 and all(_is_item(k) for k in items):
+            label = _label_for(node, ancestors)
+            parts = [_item(k.text.rstrip(";,")) for k in items]
+            joiner = ", " if all(len(p.split()) <= 3 for p in parts) else "; "
+            statement = _sentence(f"{label}: {joiner.join(parts)}")
+            if label[:1].isupper() and "\\" not in statement and _balanced(statement):
+                out.append((statement, [k.text for k in items]))
+            continue
+        if not node.label:
+            for sentence in _SENTENCE_END.split(node.text):
+                sentence = sentence.strip()
+                if is_statement(sentence):
+                    out.append((sentence, [sentence]))
+        _emit(node.children, [*ancestors, node], out)
 
 
 def _table_points(rows: list[list[str]]) -> list[str]:
@@ -47,9 +220,22 @@ def _table_points(rows: list[list[str]]) -> list[str]:
 
 
 def candidates(text: str) -> list[str]:
-    """Sentence- and bullet-sized statements of one reference answer, in order."""
-    out: list[str] = []
+    """Statement-sized points of one reference answer, in order."""
+    return list(statement_parts(text))
+
+
+def statement_parts(text: str) -> dict[str, list[str]]:
+    """Each statement of one reference answer, in order, with the lines it was built from
+    (the items of a list statement; the statement itself otherwise)."""
+    out: list[tuple[str, list[str]]] = []
     table: list[list[str]] = []
+    prose: list[str] = []
+
+    def flush_prose() -> None:
+        if prose:
+            _emit(_tree(_lines("\n".join(prose))), [], out)
+            prose.clear()
+
     for raw in [*text.split("\n"), ""]:
         cells = None
         if raw.strip().startswith("|") and raw.count("|") >= 3:
@@ -57,27 +243,19 @@ def candidates(text: str) -> list[str]:
         elif raw.count("\t") >= 1 and len(raw.split("\t")) >= 3:
             cells = [_plain(c) for c in raw.split("\t")]
         if cells is not None:
+            flush_prose()
             if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
                 table.append(cells)
             continue
         if table:
-            out.extend(_table_points(table) if len(table) > 1 else [])
+            out.extend((row, [row]) for row in (_table_points(table) if len(table) > 1 else []))
             table = []
-        unbulleted = _BULLET.sub("", raw)
-        line = _plain(unbulleted)
-        if (
-            not line
-            or line.endswith(":")
-            or line.startswith("#")
-            or _BOLD_ONLY.match(unbulleted)
-            or (_HEADING_LIKE.match(line) and not line.endswith((".", "?")))
-        ):
-            continue
-        for sentence in _SENTENCE_END.split(line):
-            sentence = sentence.strip()
-            if len(re.findall(r"\w+", sentence)) >= _MIN_WORDS:
-                out.append(sentence)
-    return out
+        prose.append(raw)
+    flush_prose()
+    parts: dict[str, list[str]] = {}
+    for statement, lines in out:
+        parts.setdefault(statement, lines)
+    return parts
 
 
 def select_points(
@@ -86,25 +264,53 @@ def select_points(
     encode: Callable[[list[str]], np.ndarray],
     max_points: int = MAX_POINTS,
 ) -> list[str]:
-    """The key points of a question, from all its reference answers, de-duplicated."""
+    """The key points of a question from all its reference answers: near-repeats merged (the
+    openings of merged answers restate one answer, so only the best is kept), statements
+    far off the question left out, most important first."""
     pool: list[str] = []
+    lead: set[int] = set()
     for reference in references:
-        pool.extend(c for c in candidates(reference) if c not in pool)
+        found = [c for c in candidates(reference) if c not in pool]
+        if found:
+            lead.add(len(pool))
+        pool.extend(found)
     if len(pool) <= 1:
         return pool
     vectors = encode(pool)
     query = encode([question])[0]
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
-    relevance = 0.5 * (vectors @ query) + 0.5 * (vectors @ centroid)
+    to_question = vectors @ query
+    relevance = 0.5 * to_question + 0.5 * (vectors @ centroid)
+    relevance += np.array([LEAD_BONUS if i in lead else 0.0 for i in range(len(pool))])
+    allowed = to_question >= float(to_question.max()) - OFF_TOPIC_MARGIN
+    if len(lead) > 1:  # merged answers each open by saying the answer: keep the best opening
+        best_lead = max(lead, key=lambda i: float(relevance[i]))
+        allowed &= np.array([i not in lead or i == best_lead for i in range(len(pool))])
+    chosen = _pick(vectors, relevance, allowed, REPEAT_SIMILARITY, max_points)
+    if len(chosen) < MIN_POINTS:  # say more when the answers hold more
+        everything = np.ones(len(pool), dtype=bool)
+        chosen = _pick(vectors, relevance, everything, _SAME_STATEMENT, MIN_POINTS)
+    return [pool[i] for i in chosen]
+
+
+def _pick(
+    vectors: np.ndarray,
+    relevance: np.ndarray,
+    allowed: np.ndarray,
+    repeat_at: float,
+    max_points: int,
+) -> list[int]:
+    """Greedy maximal marginal relevance: the most relevant statement not too close to one
+    already chosen, until ``max_points`` or none is left."""
     chosen: list[int] = []
     while len(chosen) < max_points:
         best, best_score = None, -np.inf
-        for i in range(len(pool)):
-            if i in chosen:
+        for i in range(len(relevance)):
+            if i in chosen or not allowed[i]:
                 continue
             repeat = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
-            if repeat >= REPEAT_SIMILARITY:
+            if repeat >= repeat_at:
                 continue
             score = float(relevance[i]) - 0.3 * repeat
             if score > best_score:
@@ -112,4 +318,4 @@ def select_points(
         if best is None:
             break
         chosen.append(best)
-    return [pool[i] for i in sorted(chosen)]
+    return chosen

@@ -117,6 +117,8 @@ class CanonicalQuestion(BaseModel):
     sources: list[SourceRef] = Field(default_factory=list)
     key_points: list[str] = Field(default_factory=list)
     examples: list[GradedExample] = Field(default_factory=list)
+    # ids of other questions that ask nearly the same thing: one interview asks one of them
+    near: list[str] = Field(default_factory=list)
 
     @property
     def needs_reference(self) -> bool:

@@ -123,3 +123,90 @@ def repair_text(text: str, katex: bool = False) -> str:
     for pattern, plain in _FLAT_FORMULAS.items():
         text = re.sub(pattern, plain, text)
     return text
+
+
+# LaTeX a reader can follow as plain text: commands that become a character or nothing.
+_LATEX_SYMBOLS = {
+    "top": "ᵀ",
+    "cdot": "·",
+    "times": "×",
+    "propto": "∝",
+    "approx": "≈",
+    "leq": "≤",
+    "geq": "≥",
+    "neq": "≠",
+    "infty": "∞",
+    "sum": "Σ",
+    "prod": "Π",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "…",
+    "to": "→",
+    "rightarrow": "→",
+    "in": "∈",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "epsilon": "ε",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "sigma": "σ",
+    "pi": "π",
+    "odot": "⊙",
+}
+_LATEX_SPACES = re.compile(r"\\(?:quad|qquad|[,;: ])")
+_LATEX_WRAPPERS = re.compile(
+    r"\\(?:text|mathrm|mathbf|mathit|mathbb|mathcal|operatorname)\{([^{}]*)\}"
+)
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_LATEX_SQRT = re.compile(r"\\sqrt\{([^{}]*)\}")
+_LATEX_SCRIPT = re.compile(r"([_^])\{([^{}]*)\}")
+_LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+def _grouped(text: str) -> str:
+    """``text`` as one operand: bare when it is a single symbol or word, else in parentheses."""
+    text = text.strip()
+    return text if re.fullmatch(r"[\w.√ᵀ]+", text) else f"({text})"
+
+
+def latex_to_text(text: str) -> str:
+    """Inline LaTeX (``\\text{score} = Q K^{\\top}``) as plain notation (``score = QKᵀ``).
+
+    Unknown commands lose their backslash, so no ``\\`` residue is left; text without
+    LaTeX comes back unchanged apart from ``$`` delimiters.
+    """
+    if "\\" not in text and "$" not in text:
+        return text
+    text = text.replace("$", "")
+    text = text.replace("\\left", "").replace("\\right", "")
+    text = re.sub(r"\s*,?\s*\\q?quad\s*", ", ", text)
+    text = _LATEX_SPACES.sub(" ", text).replace("\\!", "")
+    text = re.sub(r"\^\{?\\top\}?|\^\{T\}", "ᵀ", text)
+    for _ in range(4):  # nested groups, innermost first
+        text = _LATEX_WRAPPERS.sub(r"\1", text)
+        text = _LATEX_FRAC.sub(lambda m: f"{_grouped(m[1])}/{_grouped(m[2])}", text)
+        text = _LATEX_SQRT.sub(lambda m: f"√{_grouped(m[1])}", text)
+        text = _LATEX_SCRIPT.sub(
+            lambda m: m[1] + (m[2] if re.fullmatch(r"\w+", m[2]) else f"({m[2]})"), text
+        )
+    text = _LATEX_COMMAND.sub(lambda m: _LATEX_SYMBOLS.get(m[1], m[1]), text)
+    text = text.replace("{", "").replace("}", "").replace("\\", "")
+    text = re.sub(r"(?<=\w) (?=ᵀ)", "", text)
+    return " ".join(text.split())
+
+
+def math_letters_to_ascii(text: str) -> str:
+    """Mathematical italic letters pasted from rendered formulas (``𝑥``, ``𝑄``) as plain ones."""
+    return "".join(
+        unicodedata.normalize("NFKC", ch) if 0x1D400 <= ord(ch) <= 0x1D7FF or ch == "ℎ" else ch
+        for ch in text
+    )
+
+
+def repair_subscripts(text: str) -> str:
+    """Subscripts written flat (``dk``, ``dmodel``) in the notation the bank uses (``d_k``)."""
+    for pattern, plain in _FLAT_SUBSCRIPTS.items():
+        text = re.sub(pattern, plain, text)
+    return text
