@@ -9,7 +9,7 @@ from interview_bot.errors import StoreError
 from interview_bot.grading.choice import GraderChoice
 from interview_bot.grading.pool import GraderPool
 from interview_bot.grading.result import Grade, Grader, GradingTarget
-from interview_bot.knowledge.bank import OnProgress
+from interview_bot.knowledge.bank import OnProgress, borrowed_from
 from interview_bot.knowledge.embeddings import Embedder, get_embedder
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
 from interview_bot.knowledge.store import DEFAULT_WAIT, BankStore, IngestReport
@@ -167,6 +167,7 @@ def _bank_target(question: CanonicalQuestion, origin: str, similarity: float) ->
         key_points=question.key_points,
         examples=question.examples,
         reference_origin=origin,  # type: ignore[arg-type]
+        reference_from=borrowed_from(question),
         question_id=question.id,
         similarity=similarity,
     )

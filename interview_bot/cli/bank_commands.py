@@ -1,10 +1,11 @@
-"""Commands about question banks: ingest, bank stats, bank validate, search."""
+"""Commands about question banks: ingest, bank stats, bank validate, bank keypoints, search."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from interview_bot.bot import InterviewBot
@@ -20,7 +21,8 @@ from interview_bot.cli.app import (
     friendly_errors,
     print_json,
 )
-from interview_bot.knowledge.bank import build_bank, parse_files
+from interview_bot.errors import StoreError
+from interview_bot.knowledge.bank import borrowed_from, build_bank, parse_files
 from interview_bot.knowledge.store import DEFAULT_WAIT
 from interview_bot.settings import load_settings
 
@@ -145,6 +147,54 @@ def stats(
             console.print(f"   {member.similarity:.3f}  {member.question}  ({member.source})")
     for q in built.needing_reference:
         console.print(f"[yellow]needs a reference[/] {q.question} ({q.sources[0]})")
+
+
+@bank_app.command("keypoints")
+@friendly_errors
+def keypoints(
+    question: str = typer.Argument(
+        None, help="Only questions whose text or id contains this.", show_default=False
+    ),
+    bank: str = BankOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    data_dir: Path = DataDirOption,
+    chroma_url: str = ChromaOption,
+) -> None:
+    """The key points of the bank's questions, most important first, for audit; a borrowed
+    reference names the question it comes from."""
+    bot = InterviewBot(load_settings(data_dir=data_dir, chroma_url=chroma_url, bank=bank))
+    wanted = (question or "").strip().lower()
+    found = [
+        q
+        for q in bot.questions()
+        if not wanted or wanted in q.question.lower() or wanted in q.id.lower()
+    ]
+    if not found:
+        name = bank or bot.settings.bank
+        raise StoreError(f"no question of bank {name!r} matches {question!r} (by text or id)")
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": q.id,
+                    "question": q.question,
+                    "topic": q.topic,
+                    "borrowed_from": borrowed_from(q),
+                    "key_points": q.key_points,
+                }
+                for q in found
+            ]
+        )
+        return
+    for q in found:
+        console.print(f"[bold]{escape(q.question)}[/] [dim]({q.id}, {escape(q.topic or '')})[/]")
+        donors = borrowed_from(q)
+        if donors:
+            console.print(f"   [dim]reference borrowed from: {escape('; '.join(donors))}[/]")
+        if not q.key_points:
+            console.print("   [yellow]no key points (no reference)[/]")
+        for number, point in enumerate(q.key_points, 1):
+            console.print(f"   {number}. {escape(point)}", highlight=False)
 
 
 @app.command()

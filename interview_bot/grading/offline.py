@@ -228,6 +228,7 @@ class OfflineGrader:
             feedback=feedback(fraction, key_points, notes),
             reference="\n\n".join(_references(target)),
             reference_origin=target.reference_origin,
+            reference_from=target.reference_from,
             question_id=target.question_id,
             grader=self.name,
             rubric_version=self._version(),

@@ -50,6 +50,7 @@ class Grade(BaseModel):
     feedback: str = ""
     reference: str | None = None
     reference_origin: ReferenceOrigin = "none"
+    reference_from: list[str] = Field(default_factory=list)  # questions a borrowed one is from
     question_id: str | None = None
     model_answer: str | None = None
     grader: str = "offline"
@@ -82,6 +83,8 @@ class GradingTarget(BaseModel):
     references: list[str] = Field(default_factory=list)  # each answer of a merged question
     key_points: list[str] = Field(default_factory=list)
     reference_origin: ReferenceOrigin = "none"
+    # a bare bank question's reference is borrowed: the questions whose answers it takes
+    reference_from: list[str] = Field(default_factory=list)
     question_id: str | None = None
     similarity: float | None = None
     examples: list[GradedExample] = Field(default_factory=list)  # nearest first

@@ -85,6 +85,14 @@ class Bank:
         ]
 
 
+def borrowed_from(question: CanonicalQuestion) -> list[str]:
+    """The questions a bare question's borrowed reference comes from (none when it has an
+    answer of its own)."""
+    if not question.references or not all(r.retrieved for r in question.references):
+        return []
+    return list(dict.fromkeys(r.question for r in question.references))
+
+
 def _visible_files(folder: Path, limit: int) -> list[Path]:
     """Regular, non-hidden files under ``folder`` (symlinked folders not followed); stops
     walking as soon as there are more than ``limit``."""

@@ -31,7 +31,8 @@ _MIN_WORDS = 4
 _ITEM_WORDS = 12  # bullets up to this long, without a full stop, are list items
 
 _BULLET = re.compile(r"^\s*(?:[-*+•>]|\d+[.)])\s+")
-_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])[*_](?=\S)(.+?)(?<=\S)[*_](?![\w*])")
+_STRONG = re.compile(r"(\*\*|__)(.+?)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*])([^*]+?)(?<=\S)\1(?![\w*])")
 _SENTENCE_END = re.compile(
     r"(?<!\bvs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\"'“])"
 )
@@ -53,7 +54,7 @@ _GENERIC_LABEL = re.compile(r"\b(they|it|this|these)\b", re.IGNORECASE)
 
 def _plain(text: str) -> str:
     """Markdown emphasis and math delimiters off, text repaired, whitespace collapsed."""
-    text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3), text)
+    text = _EMPHASIS.sub(r"\2", _STRONG.sub(r"\2", text))
     text = text.replace("`", "")
     text = re.sub(r"(?<!\w)\*(?=\w)", "", text)  # an unpaired "*only"
     text = re.sub(r"\\\(|\\\)", "", text)
@@ -96,7 +97,7 @@ def is_statement(text: str) -> bool:
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    return text if text.endswith((".", "!", "?", ")", '"', "”")) else text + "."
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 @dataclass
@@ -288,9 +289,10 @@ def select_points(
         best_lead = max(lead, key=lambda i: float(relevance[i]))
         allowed &= np.array([i not in lead or i == best_lead for i in range(len(pool))])
     chosen = _pick(vectors, relevance, allowed, REPEAT_SIMILARITY, max_points)
-    if len(chosen) < MIN_POINTS:  # say more when the answers hold more
-        everything = np.ones(len(pool), dtype=bool)
-        chosen = _pick(vectors, relevance, everything, _SAME_STATEMENT, MIN_POINTS)
+    everything = np.ones(len(pool), dtype=bool)
+    for repeat_at in (REPEAT_SIMILARITY, _SAME_STATEMENT):  # say more when the answers can
+        if len(chosen) < MIN_POINTS:
+            chosen = _pick(vectors, relevance, everything, repeat_at, MIN_POINTS)
     return [pool[i] for i in chosen]
 
 

@@ -95,11 +95,23 @@ def plan_fixed(
     length: int = 10,
     seed: int = 0,
 ) -> list[str]:
-    """Question ids of a fixed-length interview: filtered, shuffled by ``seed``, interleaved."""
+    """Question ids of a fixed-length interview: filtered, shuffled by ``seed``, interleaved,
+    and never two that ask nearly the same thing while others are left."""
     pool = sorted(
         filter_questions(questions, topics, difficulty), key=lambda q: _shuffle_key(seed, q.id)
     )
-    return [q.id for q in interleave(pool[:length])]
+    chosen: list[CanonicalQuestion] = []
+    for q in pool:
+        if len(chosen) < length and not repeats(q, chosen):
+            chosen.append(q)
+    chosen += [q for q in pool if q not in chosen][: length - len(chosen)]
+    return [q.id for q in interleave(chosen)]
+
+
+def repeats(question: CanonicalQuestion, others: Collection[CanonicalQuestion]) -> bool:
+    """Whether ``question`` asks nearly what one of ``others`` asks (the bank records it)."""
+    ids = {q.id for q in others}
+    return any(n in ids for n in question.near) or any(question.id in q.near for q in others)
 
 
 class Repetition:
@@ -168,7 +180,8 @@ class Repetition:
         now: datetime | None = None,
     ) -> Pick | None:
         """Due cards first, then weak topics (lowest mean first), then new questions, then the
-        reviewed ones due soonest; within that order, avoid repeating ``last_topic``."""
+        reviewed ones due soonest; within that order, avoid a question that nearly repeats
+        one already asked, then avoid repeating ``last_topic``."""
         now = now or datetime.now(UTC)
         pool = [q for q in filter_questions(questions, topics, difficulty) if q.id not in asked]
         if not pool:
@@ -200,8 +213,9 @@ class Repetition:
         tiers.append([Pick(q, "new to you") for q in fresh])
         ahead = sorted((q for q in pool if q.id in cards), key=lambda q: cards[q.id].due)
         tiers.append([Pick(q, "review ahead (nothing is due)") for q in ahead])
-        for tier in tiers:
-            for pick in tier:
-                if topic_of(pick.question) != last_topic:
-                    return pick
-        return next(pick for tier in tiers for pick in tier)
+        done = [q for q in questions if q.id in asked]
+        fresh_picks = [p for tier in tiers for p in tier if not repeats(p.question, done)]
+        for pick in fresh_picks:
+            if topic_of(pick.question) != last_topic:
+                return pick
+        return fresh_picks[0] if fresh_picks else next(p for tier in tiers for p in tier)

@@ -100,6 +100,12 @@ def card_view(grade: Grade, hints: int = 0) -> CardView:
         )
     if hints and grade.graded:
         warnings.append(f"Answered after {plural(hints, 'hint')}, so {HINT_RULE}.")
+    if grade.reference_from:
+        donors = "; ".join(f"“{q}”" for q in grade.reference_from)
+        warnings.append(
+            "This question has no answer of its own in the bank: its reference is borrowed "
+            f"from {donors}."
+        )
     criteria = (
         [
             CriterionRow(c.name, f"{c.score:g}/{c.max_score:g}", f"{c.weight:g}", c.rationale)

@@ -359,6 +359,7 @@ class LLMGrader:
             feedback=feedback,
             reference=target.reference,
             reference_origin=target.reference_origin,
+            reference_from=target.reference_from,
             question_id=target.question_id,
             model_answer=str(getattr(verdict, "model_answer", "")).strip() or None,
             grader=self.name,
