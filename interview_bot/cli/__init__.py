@@ -6,6 +6,7 @@ from interview_bot.cli import (  # noqa: F401  (importing registers the commands
     bank_commands,
     grade_commands,
     practice_commands,
+    search_commands,
     settings_commands,
 )
 from interview_bot.cli.app import app

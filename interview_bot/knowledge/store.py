@@ -48,9 +48,16 @@ from interview_bot.knowledge.bank import Bank, OnProgress, bank_files, build_ban
 from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
 from interview_bot.knowledge.models import CanonicalQuestion, FileStats, MergeDecision, SearchHit
 from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES, read_bank_bytes
+from interview_bot.knowledge.search import (
+    DENSE_CANDIDATES,
+    LexicalIndex,
+    dense_best,
+    fuse,
+    statements,
+)
 from interview_bot.settings import Settings
 
-BUILD_VERSION = "1"  # bump when parsing or merging changes what a build produces
+BUILD_VERSION = "2"  # bump when parsing or merging changes what a build produces
 REGISTRY = "interview_bot_registry"
 COLLECTION_PREFIX = "ib_"
 DEFAULT_WAIT = 600.0  # seconds an ingest waits for another one on the same data folder
@@ -199,6 +206,8 @@ class BankStore:
         self._lock = threading.RLock()
         # bank -> (collection the questions were read from, questions by id)
         self._questions: dict[str, tuple[str, dict[str, CanonicalQuestion]]] = {}
+        # bank -> (collection the lexical index was built from, the index)
+        self._lexical: dict[str, tuple[str, LexicalIndex]] = {}
         self._guard = threading.local()
         self._lost: str | None = None  # what happened to a store that had to be started afresh
         self._rebuild_pending = False
@@ -469,6 +478,12 @@ class BankStore:
                 metadatas.append(
                     {"kind": "reference", "qid": q.id, "topic": q.topic or "", "record": ""}
                 )
+            for i, point in enumerate(statements(q)):
+                texts.append(point)
+                ids.append(f"{q.id}:p{i}")
+                metadatas.append(
+                    {"kind": "point", "qid": q.id, "topic": q.topic or "", "record": ""}
+                )
         store = self._vectorstore(name)
         for start in range(0, len(texts), _ADD_BATCH):
             end = start + _ADD_BATCH
@@ -552,33 +567,37 @@ class BankStore:
     def get(self, question_id: str, bank: str = "default") -> CanonicalQuestion | None:
         return self.questions(bank).get(question_id)
 
+    def _lexical_index(self, bank: str, questions: dict[str, CanonicalQuestion]) -> LexicalIndex:
+        """The bank's BM25 index, built once per collection from its questions."""
+        collection = self._current(bank).collection
+        with self._lock:
+            cached = self._lexical.get(bank)
+            if cached is not None and cached[0] == collection:
+                return cached[1]
+        index = LexicalIndex.build(questions)
+        with self._lock:
+            self._lexical[bank] = (collection, index)
+        return index
+
     @_guarded
-    def search(
-        self,
-        query: str,
-        k: int = 5,
-        bank: str = "default",
-        kinds: tuple[str, ...] = ("question", "variant"),
-    ) -> list[SearchHit]:
-        """The canonical questions closest to ``query``, best first, one hit per question."""
+    def search(self, query: str, k: int = 5, bank: str = "default") -> list[SearchHit]:
+        """The bank questions ``query`` asks about, best first, one hit per question.
+
+        Hybrid: dense over wordings and answer statements, BM25 over both, fused by rank
+        (see :mod:`interview_bot.knowledge.search`).
+        """
         vector = self.embedder.encode([query])[0].tolist()
-        where: dict[str, Any] = (
-            {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
-        )
 
         def read(_manifest: Manifest, collection: Any) -> Any:
             return collection.query(
                 query_embeddings=[vector],
-                n_results=max(k * 4, 10),
-                where=where,
+                n_results=DENSE_CANDIDATES,
                 include=["metadatas", "distances"],
             )
 
         found = self._read(bank, read)
         questions = self.questions(bank)
-        best: dict[str, float] = {}
-        for meta, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
-            qid = meta["qid"]
-            best[qid] = max(best.get(qid, -1.0), 1.0 - float(distance))
-        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
-        return [SearchHit(questions[qid], round(sim, 4)) for qid, sim in ranked if qid in questions]
+        asks, says = dense_best(found)
+        words = self._lexical_index(bank, questions).ranks(query, DENSE_CANDIDATES)
+        ranked = [r for r in fuse(asks, says, words) if r.question_id in questions][:k]
+        return [SearchHit(questions[r.question_id], r.similarity) for r in ranked]
