@@ -7,8 +7,9 @@ encoder-only models: BERT, RoBERTa, ..."), a table one statement per row, and a 
 ending in a colon takes the formula that follows it. Headings, lead-ins, bare formulas and
 fragments ("In dot-product attention, scores are") are not points. A greedy
 maximal-marginal-relevance pick then ranks the statements by how close they are to the
-question and to the answers as a whole, merges near-repeats and drops statements far off
-the question. Computed at ingest and stored, most important first.
+question and to the answers as a whole and merges near-repeats; a list's items stay inside
+their statement, so a task named in an answer ("Named Entity Recognition") is never a point
+of its own. Computed at ingest and stored, most important first.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from interview_bot.knowledge.repair import latex_to_text, math_letters_to_ascii,
 
 MAX_POINTS = 6
 MIN_POINTS = 2  # a question whose answers hold two distinct statements gets both
-REPEAT_SIMILARITY = 0.64  # two statements this close say the same thing: one is kept
+REPEAT_SIMILARITY = 0.70  # two statements this close say the same thing: one is kept
 _SAME_STATEMENT = 0.9  # closer than this, a statement is never a second point
-OFF_TOPIC_MARGIN = 0.45  # this far below the closest statement to the question is off it
 LEAD_BONUS = 0.04  # the first statement of an answer (its short answer) ranks a little higher
 _MIN_WORDS = 4
 _ITEM_WORDS = 12  # bullets up to this long, without a full stop, are list items
@@ -60,6 +60,7 @@ def _plain(text: str) -> str:
     text = re.sub(r"\\\(|\\\)", "", text)
     text = math_letters_to_ascii(latex_to_text(text))
     text = repair_subscripts(text).replace("dₖ", "d_k")
+    text = re.sub(r"\bW([QKVO])\b", r"W_\1", text)  # projection matrices written flat
     return " ".join(text.split()).strip(" -:") + (":" if text.rstrip().endswith(":") else "")
 
 
@@ -85,6 +86,8 @@ def is_statement(text: str) -> bool:
     if len(words) < 8 and _DEMONSTRATIVE.search(text):  # "Token embeddings provide this ..."
         return False
     if text.endswith(":") or words[-1].lower().strip(",;") in _DANGLING:
+        return False
+    if text.rstrip("\"'”’)").endswith("?"):  # a question asks, it does not state
         return False
     if "\\" in text or not _balanced(text) or is_formula(text):
         return False
@@ -265,9 +268,9 @@ def select_points(
     encode: Callable[[list[str]], np.ndarray],
     max_points: int = MAX_POINTS,
 ) -> list[str]:
-    """The key points of a question from all its reference answers: near-repeats merged (the
-    openings of merged answers restate one answer, so only the best is kept), statements
-    far off the question left out, most important first."""
+    """The key points of a question from all its reference answers, most important first,
+    near-repeats merged (the openings of merged answers restate one answer, so only the
+    best is kept)."""
     pool: list[str] = []
     lead: set[int] = set()
     for reference in references:
@@ -281,13 +284,12 @@ def select_points(
     query = encode([question])[0]
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
-    to_question = vectors @ query
-    relevance = 0.5 * to_question + 0.5 * (vectors @ centroid)
+    relevance = 0.5 * (vectors @ query) + 0.5 * (vectors @ centroid)
     relevance += np.array([LEAD_BONUS if i in lead else 0.0 for i in range(len(pool))])
-    allowed = to_question >= float(to_question.max()) - OFF_TOPIC_MARGIN
+    allowed = np.ones(len(pool), dtype=bool)
     if len(lead) > 1:  # merged answers each open by saying the answer: keep the best opening
         best_lead = max(lead, key=lambda i: float(relevance[i]))
-        allowed &= np.array([i not in lead or i == best_lead for i in range(len(pool))])
+        allowed = np.array([i not in lead or i == best_lead for i in range(len(pool))])
     chosen = _pick(vectors, relevance, allowed, REPEAT_SIMILARITY, max_points)
     everything = np.ones(len(pool), dtype=bool)
     for repeat_at in (REPEAT_SIMILARITY, _SAME_STATEMENT):  # say more when the answers can
