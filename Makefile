@@ -15,7 +15,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
+# llama.cpp compiled for any x86-64 CPU, not tuned to this one: a native build uses AMX
+# where the CPU has it, and those kernels crash (SIGSEGV in ggml_backend_amx_mul_mat) on
+# machines like ours. Built without pip's cache, which may hold a wheel from a native build.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q --no-cache-dir -c constraints.txt \
+	  "llama-cpp-python[server]"
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $(VENV)/.installed $@
 
