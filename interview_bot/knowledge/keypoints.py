@@ -26,7 +26,8 @@ MAX_POINTS = 6
 MIN_POINTS = 2  # a question whose answers hold two distinct statements gets both
 REPEAT_SIMILARITY = 0.70  # two statements this close say the same thing: one is kept
 _SAME_STATEMENT = 0.9  # closer than this, a statement is never a second point
-LEAD_BONUS = 0.04  # the first statement of an answer (its short answer) ranks a little higher
+LEAD_BONUS = 0.08  # the first statement of an answer (its short answer) ranks higher
+ASIDE_PENALTY = 0.1  # a statement its answer marks as an aside ("(for completeness)") ranks lower
 _MIN_WORDS = 4
 _ITEM_WORDS = 12  # bullets up to this long, without a full stop, are list items
 
@@ -47,6 +48,7 @@ _DANGLING = frozenset(
 )
 # Words that do not make a line prose: a line of only these and symbols is a formula.
 _MATH_WORDS = frozenset("softmax sqrt sin cos exp log max min where attention".split())
+_ASIDE = re.compile(r"\((for completeness|optional|aside|bonus)\)", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"^[a-z_]+\w* (is|are)\b")
 _DEMONSTRATIVE = re.compile(r"\b(this|that|these|those|it)\b", re.IGNORECASE)
 _GENERIC_LABEL = re.compile(r"\b(they|it|this|these)\b", re.IGNORECASE)
@@ -61,6 +63,8 @@ def _plain(text: str) -> str:
     text = math_letters_to_ascii(latex_to_text(text))
     text = repair_subscripts(text).replace("dₖ", "d_k")
     text = re.sub(r"\bW([QKVO])\b", r"W_\1", text)  # projection matrices written flat
+    text = re.sub(r"\bKT\b", "Kᵀ", text)  # KaTeX flattens K^T
+    text = re.sub(r"[✅❌✔✘]\s*", "", text)  # table marks: the cell says Yes or No too
     return " ".join(text.split()).strip(" -:") + (":" if text.rstrip().endswith(":") else "")
 
 
@@ -173,7 +177,7 @@ def _item(text: str) -> str:
     if (
         len(words) >= 2
         and re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", words[0])
-        and words[1][:1].islower()
+        and not words[1][:1].isupper()
     ):
         return text[:1].lower() + text[1:]
     return text
@@ -204,8 +208,10 @@ def _emit(nodes: list[_Node], ancestors: list[_Node], out: list[tuple[str, list[
                 out.append((statement, [k.text for k in items]))
             continue
         if not node.label:
-            for sentence in _SENTENCE_END.split(node.text):
-                sentence = sentence.strip()
+            sentences = [s.strip() for s in _SENTENCE_END.split(node.text)]
+            if len(sentences) > 1 and not sentences[-1].endswith((".", "!", "?", ")")):
+                sentences.pop()  # prose whose last sentence stops short was cut off
+            for sentence in sentences:
                 if is_statement(sentence):
                     out.append((sentence, [sentence]))
         _emit(node.children, [*ancestors, node], out)
@@ -286,6 +292,7 @@ def select_points(
     centroid /= np.linalg.norm(centroid) or 1.0
     relevance = 0.5 * (vectors @ query) + 0.5 * (vectors @ centroid)
     relevance += np.array([LEAD_BONUS if i in lead else 0.0 for i in range(len(pool))])
+    relevance -= np.array([ASIDE_PENALTY if _ASIDE.search(p) else 0.0 for p in pool])
     allowed = np.ones(len(pool), dtype=bool)
     if len(lead) > 1:  # merged answers each open by saying the answer: keep the best opening
         best_lead = max(lead, key=lambda i: float(relevance[i]))
