@@ -287,6 +287,11 @@ def _borrowed(closeness: dict[int, float], chunks: list[_Chunk]) -> list[Referen
     """The references a bare question takes from its (at most two) closest donors, given
     the closeness of its closest chunks."""
     ranked = sorted(closeness, key=lambda j: -closeness[j])
+    # One line of a list ("Residual connections + LayerNorm") names a topic more than it
+    # answers: it picks a donor only when no question or whole statement is close enough.
+    whole = [j for j in ranked if chunks[j].statement in (None, chunks[j].text)]
+    if whole and closeness[whole[0]] >= REFERENCE_THRESHOLD:
+        ranked = whole + [j for j in ranked if j not in set(whole)]
     donors: dict[str, list[int]] = {}
     for j in ranked:
         if closeness[j] < REFERENCE_THRESHOLD:
@@ -294,7 +299,6 @@ def _borrowed(closeness: dict[int, float], chunks: list[_Chunk]) -> list[Referen
         donor, chunk = chunks[j].donor.id, chunks[j]
         if donor not in donors and donors:
             # a second donor must be about as close, by its question or a whole statement
-            # (one line of a list, "Residual connections + LayerNorm", names a topic only)
             if closeness[j] < closeness[ranked[0]] - _SECOND_DONOR:
                 break
             if chunk.statement not in (None, chunk.text):

@@ -37,6 +37,7 @@ _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*])([^*]+?)(?<=\S)\1(?![\w*])")
 _SENTENCE_END = re.compile(
     r"(?<!\bvs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\"'“])"
 )
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s")
 _BOLD_ONLY = re.compile(r"^\s*(\*\*|__)[^*_]+\1\s*:?\s*$")
 # Sub-headings inside answers ("Why self-attention is powerful") introduce points, they are
 # not points themselves.
@@ -137,6 +138,7 @@ def _lines(text: str) -> list[tuple[int, str, bool]]:
         joined.append((indent, line))
         i += 1
     out: list[tuple[int, str, bool]] = []
+    numbered: list[bool] = []
     for indent, line in joined:
         unbulleted = _BULLET.sub("", _BULLET.sub("", line))
         plain = _plain(unbulleted)
@@ -151,6 +153,26 @@ def _lines(text: str) -> list[tuple[int, str, bool]]:
             _HEADING_LIKE.match(plain) is not None and not plain.endswith((".", "?"))
         )
         out.append((indent, plain, label))
+        numbered.append(bool(_NUMBERED.match(line)))
+    return _outline_titles(out, numbered)
+
+
+def _outline_titles(
+    lines: list[tuple[int, str, bool]], numbered: list[bool]
+) -> list[tuple[int, str, bool]]:
+    """A numbered run that is an outline ("1. Self-attention has no notion of order",
+    "2. ...", "3. Why positional encoding is added, not concatenated"): one item is a
+    sub-heading and none ends a sentence, so all are titles of sections, not statements."""
+    out = list(lines)
+    i = 0
+    while i < len(out):
+        j = i
+        while j < len(out) and numbered[j] and out[j][0] == out[i][0]:
+            j += 1
+        run = out[i:j]
+        if len(run) >= 2 and any(r[2] for r in run) and not any(r[1].endswith(".") for r in run):
+            out[i:j] = [(indent, text, True) for indent, text, _ in run]
+        i = max(j, i + 1)
     return out
 
 
