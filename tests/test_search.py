@@ -43,6 +43,19 @@ def test_a_question_found_only_by_what_its_answer_says_wins_over_weak_wording_ma
     assert ranked[0].similarity == 0.40
 
 
+def test_a_query_worded_as_a_bank_question_finds_that_question_first() -> None:
+    asks = {"scale": 0.97, "formula": 0.69}
+    says = {"formula": 0.9, "scale": 0.5}
+    words = {"formula": 0, "scale": 1}
+    assert fuse(asks, says, words)[0].question_id == "scale"
+
+
+def test_every_bank_question_finds_itself(seeded_bot: InterviewBot) -> None:
+    for q in seeded_bot.questions():
+        hit = seeded_bot.search(q.question, k=1)[0]
+        assert hit.question.id == q.id and hit.similarity >= 0.9, (q.question, hit)
+
+
 def test_a_question_only_bm25_found_ranks_with_no_similarity() -> None:
     ranked = fuse({}, {}, {"rope": 0})
     assert ranked[0].question_id == "rope" and ranked[0].similarity == 0.0

@@ -31,6 +31,9 @@ SAYS = ("point", "reference")
 # the train split of evals/datasets/search_paraphrases.jsonl (`interview-bot eval-search`).
 WEIGHTS = {"asks": 1.0, "says": 1.0, "words": 1.5}
 RRF_K = 2  # small: a first place in one ranking outweighs thirds in the others
+# A query this close to one of a question's own wordings is that question, whatever the
+# other rankings say (a bank question typed or pasted as it is written).
+SAME_WORDING = 0.9
 DENSE_CANDIDATES = 60  # texts the Chroma query returns; questions outside them rank last
 WORDING_REPEATS = 2  # BM25 counts a question's own wording twice, its answer once
 
@@ -109,7 +112,8 @@ def fuse(
     """Weighted reciprocal-rank fusion of the three rankings, best first.
 
     A hit's similarity is its best wording similarity (what ``MATCH_THRESHOLD`` was set
-    on), or its best statement similarity when no wording came back from the store.
+    on), or its best statement similarity when no wording came back from the store. Hits
+    whose wording is the query's own (``SAME_WORDING``) come first.
     """
     rankings = {"asks": _order(asks), "says": _order(says), "words": words}
     fused: dict[str, float] = {}
@@ -121,7 +125,10 @@ def fuse(
         Ranked(qid, score, round(asks.get(qid, says.get(qid, 0.0)), 4))
         for qid, score in fused.items()
     ]
-    return sorted(out, key=lambda r: (-r.score, -r.similarity, r.question_id))
+    return sorted(
+        out,
+        key=lambda r: (-(asks.get(r.question_id, 0.0) >= SAME_WORDING), -r.score, r.question_id),
+    )
 
 
 def statements(q: CanonicalQuestion) -> Sequence[str]:

@@ -57,7 +57,7 @@ from interview_bot.knowledge.search import (
 )
 from interview_bot.settings import Settings
 
-BUILD_VERSION = "2"  # bump when parsing or merging changes what a build produces
+BUILD_VERSION = "3"  # bump when parsing or merging changes what a build produces
 REGISTRY = "interview_bot_registry"
 COLLECTION_PREFIX = "ib_"
 DEFAULT_WAIT = 600.0  # seconds an ingest waits for another one on the same data folder
