@@ -29,7 +29,9 @@ CASES: dict[str, tuple[str, bytes | None, str]] = {
     "yaml nested 50k deep": (
         "deep.yaml",
         ("questions:\n- question: " + "[" * 50_000 + "]" * 50_000 + "\n").encode(),
-        "deep.yaml:2: nested more than 32 deep",
+        # our depth check, or libyaml's own when it refuses first (newer libyaml builds)
+        "deep.yaml:2: nested more than 32 deep | deep.yaml:2: invalid YAML: exceeded maximum "
+        "nesting depth",
     ),
     "json nested 100k deep": ("deep.json", b"[" * 100_000, "deep.json:1: nested more than 32"),
     "jsonl nested": (
@@ -167,7 +169,7 @@ def test_hostile_file_is_refused_clearly_in_bounded_memory(
 ) -> None:
     outcome = outcomes[case]
     message = str(outcome["message"])
-    assert CASES[case][2] in message
+    assert any(expected in message for expected in CASES[case][2].split(" | ")), message
     assert "Traceback" not in message
     assert float(outcome["grown_mb"]) < MAX_GROWTH_MB, outcome  # type: ignore[arg-type]
 
