@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,23 +116,28 @@ def parse_cases(text: str, source: str = "<text>") -> list[EvalCase]:
     return cases
 
 
-def _parse_jsonl(text: str, source: str) -> list[EvalCase]:
-    cases = []
+def jsonl_objects(
+    text: str, source: str | Path, error: type[LocatedError]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each non-blank line of a JSONL file as (line number, object); a line that is not a
+    JSON object raises ``error`` naming the file and line."""
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise EvalFileError(
-                source, number, f"invalid JSON at column {exc.colno}: {exc.msg}"
-            ) from None
+            raise error(source, number, f"invalid JSON at column {exc.colno}: {exc.msg}") from None
         if not isinstance(record, dict):
-            raise EvalFileError(
-                source, number, f"expected a JSON object, got {type(record).__name__}"
-            )
-        cases.append(_validate(record, source, number))
-    return cases
+            raise error(source, number, f"expected a JSON object, got {type(record).__name__}")
+        yield number, record
+
+
+def _parse_jsonl(text: str, source: str) -> list[EvalCase]:
+    return [
+        _validate(record, source, number)
+        for number, record in jsonl_objects(text, source, EvalFileError)
+    ]
 
 
 def _parse_csv(text: str, source: str) -> list[EvalCase]:

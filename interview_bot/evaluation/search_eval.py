@@ -8,7 +8,6 @@ compared after the same mojibake repair the bank applies). Other fields (``kind`
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from interview_bot.errors import LocatedError
+from interview_bot.evaluation.cases import jsonl_objects
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit, normalize_question
 from interview_bot.knowledge.repair import fix_mojibake
 
@@ -116,15 +116,7 @@ def load_search_cases(path: str | Path) -> list[SearchCase]:
     except (UnicodeDecodeError, OSError) as exc:
         raise SearchEvalError(path, None, f"cannot read it: {exc}") from None
     cases = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SearchEvalError(path, number, f"invalid JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise SearchEvalError(path, number, "expected a JSON object per line")
+    for number, record in jsonl_objects(text, path, SearchEvalError):
         query, question = record.get("query"), record.get("question")
         if not isinstance(query, str) or not query.strip():
             raise SearchEvalError(path, number, "needs a non-empty string field 'query'")
