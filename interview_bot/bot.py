@@ -11,8 +11,10 @@ from interview_bot.grading.pool import GraderPool
 from interview_bot.grading.result import Grade, Grader, GradingTarget
 from interview_bot.knowledge.bank import OnProgress, borrowed_from
 from interview_bot.knowledge.embeddings import Embedder, get_embedder
+from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT
+from interview_bot.knowledge.manifest import IngestReport
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
-from interview_bot.knowledge.store import DEFAULT_WAIT, BankStore, IngestReport
+from interview_bot.knowledge.store import BankStore
 from interview_bot.settings import Settings, load_settings
 
 # A question typed by a user is graded against a bank question at least this close.

@@ -23,7 +23,7 @@ from interview_bot.cli.app import (
 )
 from interview_bot.errors import StoreError
 from interview_bot.knowledge.bank import borrowed_from, build_bank, parse_files
-from interview_bot.knowledge.store import DEFAULT_WAIT
+from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT
 from interview_bot.settings import load_settings
 
 bank_app = typer.Typer(

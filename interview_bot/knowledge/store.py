@@ -19,121 +19,44 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import logging
-import os
-import re
-import shutil
-import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urlparse
 
-import chromadb
-import filelock
 import httpx
-from chromadb.api.shared_system_client import SharedSystemClient
-from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import InternalError, NotFoundError
 from langchain_chroma import Chroma
-from pydantic import BaseModel
 
 from interview_bot.errors import StoreError
-from interview_bot.knowledge.bank import Bank, OnProgress, bank_files, build_bank, display_path
-from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
-from interview_bot.knowledge.models import CanonicalQuestion, FileStats, MergeDecision, SearchHit
-from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES, read_bank_bytes
-from interview_bot.knowledge.search import (
-    DENSE_CANDIDATES,
-    LexicalIndex,
-    dense_best,
-    fuse,
-    statements,
+from interview_bot.knowledge.bank import Bank, OnProgress, bank_files, build_bank
+from interview_bot.knowledge.chroma import (
+    COLLECTION_PREFIX,
+    CORRUPT,
+    bank_documents,
+    built_at,
+    clean_index_folders,
+    collection_name,
+    disk_full,
+    forget_embedded,
+    make_client,
+    unreachable,
 )
+from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
+from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT, ingest_lock
+from interview_bot.knowledge.manifest import IngestReport, Manifest, fingerprint
+from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
+from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES
+from interview_bot.knowledge.search import DENSE_CANDIDATES, LexicalIndex, dense_best, fuse
 from interview_bot.settings import Settings
 
-BUILD_VERSION = "3"  # bump when parsing or merging changes what a build produces
 REGISTRY = "interview_bot_registry"
-COLLECTION_PREFIX = "ib_"
-DEFAULT_WAIT = 600.0  # seconds an ingest waits for another one on the same data folder
 _ADD_BATCH = 256
-# SQLite's "not a database" (26) and "malformed" (11), or a database without Chroma's tables.
-_CORRUPT = re.compile(r"file is not a database|malformed|no such table|code: (?:11|26)\b")
-# SQLite's "database or disk is full" (13), or the OS saying so.
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_FULL = re.compile(r"disk is full|no space left|code: 13\b", re.IGNORECASE)
 logger = logging.getLogger(__name__)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-class Manifest(BaseModel):
-    """What a bank's current collection was built from."""
-
-    bank: str
-    collection: str
-    fingerprint: str
-    built_at: float
-    files: list[FileStats]
-    merges: list[MergeDecision]
-    questions: int
-    needing_reference: list[str]
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    bank: str
-    unchanged: bool
-    questions: int
-    embedded_texts: int
-    seconds: float
-    manifest: Manifest
-
-
-def unreachable(url: str) -> StoreError:
-    return StoreError(
-        f"No Chroma server reachable at {url} - start it with `chroma run` or unset --chroma-url"
-    )
-
-
-def make_client(settings: Settings) -> Any:
-    """An embedded client on DATA_DIR/store, or an HTTP client when chroma_url is set."""
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise StoreError(
-                f"chroma_url must look like http://HOST:PORT, got {settings.chroma_url!r}"
-            )
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
-            raise unreachable(settings.chroma_url) from exc
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
-
-
-def _forget_embedded(path: str) -> None:
-    """Drop chromadb's process-wide system for ``path``, so the next client opens it afresh.
-
-    chromadb keeps one system per folder for the whole process, even one that failed to
-    start on a corrupt file; without this a fresh client would get the broken one back.
-    """
-    system = SharedSystemClient._identifier_to_system.pop(path, None)
-    SharedSystemClient._identifier_to_refcount.pop(path, None)
-    if system is not None:
-        with contextlib.suppress(Exception):
-            system.stop()
 
 
 def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -167,32 +90,6 @@ def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
             store._guard.active = False
 
     return run
-
-
-def fingerprint(paths: list[Path], max_bytes: int) -> str:
-    """One hash over every file's name and bytes (each read with the size cap)."""
-    digest = hashlib.sha256(f"build {BUILD_VERSION}\n".encode())
-    for path in paths:
-        data = read_bank_bytes(path, display_path(path), max_bytes)
-        digest.update(f"{display_path(path)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
-    return digest.hexdigest()
-
-
-def _collection_name(bank: str, print_: str) -> str:
-    """A name no earlier build used: bank hash, fingerprint, build time and a random tag."""
-    bank_hash = hashlib.sha256(bank.encode()).hexdigest()[:8]
-    return (
-        f"{COLLECTION_PREFIX}{bank_hash}_{print_[:12]}_{int(time.time()):x}_{uuid.uuid4().hex[:6]}"
-    )
-
-
-def _built_at(name: str) -> float:
-    """When a collection named by :func:`_collection_name` was built (0 for older names)."""
-    parts = name.split("_")
-    try:
-        return float(int(parts[3], 16)) if len(parts) == 5 else 0.0
-    except ValueError:
-        return 0.0
 
 
 class BankStore:
@@ -235,7 +132,7 @@ class BankStore:
         """A dropped server connection, or an embedded store that is no longer a database."""
         if self.settings.chroma_url:
             return isinstance(exc, httpx.TransportError | ConnectionError)
-        return isinstance(exc, InternalError) and _CORRUPT.search(str(exc)) is not None
+        return isinstance(exc, InternalError) and CORRUPT.search(str(exc)) is not None
 
     def _recover(self, exc: Exception) -> bool:
         """Make the next attempt possible after ``exc``; False if ``exc`` is not a store fault."""
@@ -253,7 +150,7 @@ class BankStore:
             store_dir = self.settings.store_dir
             stamp = time.strftime("%Y%m%d-%H%M%S")
             aside = store_dir.with_name(f"{store_dir.name}.corrupt-{stamp}")
-            _forget_embedded(str(store_dir))
+            forget_embedded(str(store_dir))
             with contextlib.suppress(OSError):
                 store_dir.rename(aside)
             self._start_afresh(
@@ -263,7 +160,7 @@ class BankStore:
             return True
 
     def _start_afresh(self, what: str) -> None:
-        _forget_embedded(str(self.settings.store_dir))
+        forget_embedded(str(self.settings.store_dir))
         self._client = None
         self._questions.clear()
         self._lost = what
@@ -305,43 +202,6 @@ class BankStore:
         return sorted(self._registry().get(include=[])["ids"])
 
     # -- ingest ---------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def writing(self, wait: float = DEFAULT_WAIT, progress: OnProgress | None = None) -> Any:
-        """Hold the data folder's ingest lock: one writer at a time, across processes.
-
-        Waits up to ``wait`` seconds for another ingest to finish (saying so through
-        ``progress``), then gives up with a StoreError naming the ingest that holds it.
-        """
-        folder = self.settings.data_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(folder / "ingest.lock"))
-        owner = folder / "ingest.owner"
-        try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout:
-            if progress is not None:
-                progress("waiting for another ingest", 0, 1)
-            try:
-                lock.acquire(timeout=max(wait, 0))
-            except filelock.Timeout:
-                who = ""
-                with contextlib.suppress(OSError):
-                    who = f" ({owner.read_text(encoding='utf-8').strip()})"
-                raise StoreError(
-                    f"another ingest is running on {folder}{who} - wait for it to finish "
-                    "and run again, or give it longer with --wait SECONDS"
-                ) from None
-            if progress is not None:
-                progress("waiting for another ingest", 1, 1)
-        try:
-            with contextlib.suppress(OSError):
-                owner.write_text(
-                    f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}", encoding="utf-8"
-                )
-            yield
-        finally:
-            lock.release()
-
     @_guarded
     def ingest(
         self,
@@ -362,7 +222,7 @@ class BankStore:
         max_bytes = self.settings.max_upload_bytes or DEFAULT_MAX_BYTES
         files = bank_files(paths, max_bytes)
         print_ = fingerprint(files, max_bytes)
-        with self.writing(wait, progress):
+        with ingest_lock(self.settings.data_dir, wait, progress):
             current = self._manifest(bank)  # read under the lock: another ingest may have run
             if (
                 current is not None
@@ -418,35 +278,20 @@ class BankStore:
             name = getattr(collection, "name", collection)
             if not name.startswith(COLLECTION_PREFIX) or name in live:
                 continue
-            if self.settings.chroma_url and time.time() - _built_at(name) < 3600:
+            if self.settings.chroma_url and time.time() - built_at(name) < 3600:
                 continue
             self._drop(name)
         if not self.settings.chroma_url:
-            self._clean_index_folders()
-
-    def _clean_index_folders(self) -> None:
-        """Remove the vector-index folders of dropped collections: embedded Chroma leaves a
-        folder (named by segment id) behind for every collection it deletes."""
-        store = self.settings.store_dir
-        try:
-            uri = f"{(store / 'chroma.sqlite3').as_uri()}?mode=ro"
-            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
-                live = {row[0] for row in db.execute("SELECT id FROM segments")}
-        except sqlite3.Error as exc:
-            logger.warning("Could not list Chroma's segments to clean up: %s", exc)
-            return
-        for folder in store.iterdir():
-            if folder.is_dir() and _UUID.fullmatch(folder.name) and folder.name not in live:
-                shutil.rmtree(folder, ignore_errors=True)
+            clean_index_folders(self.settings.store_dir)
 
     def _write(self, built: Bank, print_: str, progress: OnProgress | None) -> Manifest:
         """Store a built bank in a new collection, then point the bank's entry at it."""
-        name = _collection_name(built.name, print_)
+        name = collection_name(built.name, print_)
         try:
             return self._write_into(name, built, print_, progress)
         except Exception as exc:
             self._drop(name)  # never leave half a build behind when we can help it
-            if _FULL.search(str(exc)) or (isinstance(exc, OSError) and exc.errno == 28):
+            if disk_full(exc):
                 raise StoreError(
                     f"the disk holding {self.settings.store_dir} is full ({exc}) - free some "
                     f"space and ingest again; bank {built.name!r} is unchanged"
@@ -456,34 +301,7 @@ class BankStore:
     def _write_into(
         self, name: str, built: Bank, print_: str, progress: OnProgress | None
     ) -> Manifest:
-        texts, metadatas, ids = [], [], []
-        for q in built.questions:
-            record = q.model_dump_json()
-            for i, text in enumerate([q.question, *q.variants]):
-                texts.append(text)
-                ids.append(f"{q.id}:q{i}")
-                metadatas.append(
-                    {
-                        "kind": "question" if i == 0 else "variant",
-                        "qid": q.id,
-                        "topic": q.topic or "",
-                        "record": record if i == 0 else "",
-                    }
-                )
-            for i, ref in enumerate(q.references):
-                if ref.retrieved:
-                    continue
-                texts.append(ref.text)
-                ids.append(f"{q.id}:r{i}")
-                metadatas.append(
-                    {"kind": "reference", "qid": q.id, "topic": q.topic or "", "record": ""}
-                )
-            for i, point in enumerate(statements(q)):
-                texts.append(point)
-                ids.append(f"{q.id}:p{i}")
-                metadatas.append(
-                    {"kind": "point", "qid": q.id, "topic": q.topic or "", "record": ""}
-                )
+        texts, metadatas, ids = bank_documents(built)
         store = self._vectorstore(name)
         for start in range(0, len(texts), _ADD_BATCH):
             end = start + _ADD_BATCH

@@ -1,0 +1,48 @@
+"""What a bank build is made of: the manifest in the registry, the ingest report, and
+the fingerprint that makes re-ingesting unchanged files free."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from interview_bot.knowledge.bank import display_path
+from interview_bot.knowledge.models import FileStats, MergeDecision
+from interview_bot.knowledge.parsers import read_bank_bytes
+
+BUILD_VERSION = "3"  # bump when parsing or merging changes what a build produces
+
+
+class Manifest(BaseModel):
+    """What a bank's current collection was built from."""
+
+    bank: str
+    collection: str
+    fingerprint: str
+    built_at: float
+    files: list[FileStats]
+    merges: list[MergeDecision]
+    questions: int
+    needing_reference: list[str]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    bank: str
+    unchanged: bool
+    questions: int
+    embedded_texts: int
+    seconds: float
+    manifest: Manifest
+
+
+def fingerprint(paths: list[Path], max_bytes: int) -> str:
+    """One hash over every file's name and bytes (each read with the size cap)."""
+    digest = hashlib.sha256(f"build {BUILD_VERSION}\n".encode())
+    for path in paths:
+        data = read_bank_bytes(path, display_path(path), max_bytes)
+        digest.update(f"{display_path(path)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    return digest.hexdigest()
