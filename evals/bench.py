@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -40,10 +41,13 @@ from interview_bot.evaluation.cases import load_cases  # noqa: E402
 from interview_bot.evaluation.runner import run_eval  # noqa: E402
 from interview_bot.knowledge import embeddings  # noqa: E402
 from interview_bot.knowledge.embeddings import Embedder  # noqa: E402
+from interview_bot.knowledge.models import Question  # noqa: E402
+from interview_bot.knowledge.parsers import parse_bank_file  # noqa: E402
 from interview_bot.resources import bundled  # noqa: E402
 from interview_bot.settings import Settings, load_settings  # noqa: E402
 
 RESULTS = ROOT / "evals" / "results" / "bench-latest.json"
+PER_FILE = 2_000  # generated questions per bank file
 MOHLER = ROOT / "evals" / "datasets" / "mohler2011.jsonl"
 BIN = Path(sys.executable).parent
 TARGETS = {  # name: (figure, comparison, threshold, unit)
@@ -173,9 +177,25 @@ def synthetic_questions(n: int, seed: int = 0) -> list[dict[str, str]]:
 
 
 def write_bank(records: list[dict[str, str]], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    """A JSONL bank: one file at ``path.jsonl``, or a folder ``path`` of files of at most
+    ``PER_FILE`` questions when there are more (a bank file holds at most 5,000)."""
+    if len(records) <= PER_FILE:
+        path = path.with_suffix(".jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(records), PER_FILE):
+        chunk = records[start : start + PER_FILE]
+        part = path / f"part-{start // PER_FILE:03d}.jsonl"
+        part.write_text("".join(json.dumps(r) + "\n" for r in chunk), encoding="utf-8")
     return path
+
+
+def read_bank(path: Path) -> list[Question]:
+    """The parsed questions of a bank written by :func:`write_bank`, in order."""
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    return [q for f in files for q in parse_bank_file(f, max_bytes=10**9).questions]
 
 
 def synthetic_queries(n: int, seed: int) -> list[str]:
@@ -233,7 +253,7 @@ def bench_bundled_ingest(reps: int, work: Path) -> tuple[dict[str, Any], Path]:
 
 def bench_synthetic_ingest(n: int, reps: int, work: Path) -> tuple[dict[str, Any], Path, Path]:
     """A generated bank of ``n`` questions, cold, against the raw model on the same texts."""
-    bank = write_bank(synthetic_questions(n), work / f"synthetic-{n}.jsonl")
+    bank = write_bank(synthetic_questions(n), work / f"synthetic-{n}")
     runs: list[dict[str, float]] = []
     data = work
     for rep in range(reps):
@@ -293,9 +313,10 @@ DEDUPE_CHILD = """
 import json, sys, time, tracemalloc
 import numpy as np
 from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
-from interview_bot.knowledge.parsers import parse_bank_file
 from pathlib import Path
-questions = parse_bank_file(Path(sys.argv[1]), max_bytes=10**9).questions
+sys.path.insert(0, sys.argv[3])
+from bench import read_bank
+questions = read_bank(Path(sys.argv[1]))
 vectors = np.load(sys.argv[2])
 started = time.perf_counter()
 groups = duplicate_groups(questions, vectors)
@@ -313,16 +334,14 @@ print(json.dumps({"seconds": seconds, "groups": len(groups), "pairs_over_thresho
 
 def bench_dedupe(bank: Path, reps: int, work: Path, data: Path) -> dict[str, Any]:
     """duplicate_groups alone on the bank's question vectors (cached in ``data``), in a child."""
-    from interview_bot.knowledge.parsers import parse_bank_file
-
-    questions = parse_bank_file(bank, max_bytes=10**9).questions
+    questions = read_bank(bank)
     vectors_path = work / f"{bank.stem}-vectors.npy"
     embedder = InterviewBot(bench_settings(data)).embedder
     np.save(vectors_path, embedder.encode([q.question for q in questions]))
     runs = []
     for _ in range(reps):
         done = subprocess.run(
-            [sys.executable, "-c", DEDUPE_CHILD, str(bank), str(vectors_path)],
+            [sys.executable, "-c", DEDUPE_CHILD, str(bank), str(vectors_path), str(HERE)],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -682,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 save()
             if "search" in only:
                 small_bank = write_bank(
-                    synthetic_questions(large)[:small], work / f"synthetic-{small}.jsonl"
+                    synthetic_questions(large)[:small], work / f"synthetic-{small}"
                 )
                 search_bot = InterviewBot(bench_settings(large_data))
                 search_bot.ingest([small_bank], bank="small")
