@@ -103,6 +103,8 @@ class BankStore:
         self._lock = threading.RLock()
         # bank -> (collection the questions were read from, questions by id)
         self._questions: dict[str, tuple[str, dict[str, CanonicalQuestion]]] = {}
+        # bank -> the manifest of the build it was last read from
+        self._manifests: dict[str, Manifest] = {}
         # bank -> (collection the lexical index was built from, the index)
         self._lexical: dict[str, tuple[str, LexicalIndex]] = {}
         self._guard = threading.local()
@@ -163,6 +165,7 @@ class BankStore:
         forget_embedded(str(self.settings.store_dir))
         self._client = None
         self._questions.clear()
+        self._manifests.clear()
         self._lost = what
         self._rebuild_pending = True
         self.notice = f"{what}. Started an empty store."
@@ -192,10 +195,23 @@ class BankStore:
         return found
 
     def _manifest(self, bank: str) -> Manifest | None:
+        """The registry entry's manifest; parsed once per build (a 10,000-question bank's
+        manifest, merges included, takes ~60 ms to parse: more than a search)."""
+        entry = self._registry().get(ids=[bank], include=["metadatas"])
+        if not entry["ids"]:
+            return None
+        collection = str(entry["metadatas"][0].get("collection", ""))
+        with self._lock:
+            cached = self._manifests.get(bank)
+        if cached is not None and cached.collection == collection:
+            return cached
         found = self._registry().get(ids=[bank], include=["documents"])
         if not found["ids"]:
             return None
-        return Manifest.model_validate_json(found["documents"][0])
+        manifest = Manifest.model_validate_json(found["documents"][0])
+        with self._lock:
+            self._manifests[bank] = manifest
+        return manifest
 
     @_guarded
     def banks(self) -> list[str]:
@@ -363,11 +379,15 @@ class BankStore:
     @_guarded
     def questions(self, bank: str = "default") -> dict[str, CanonicalQuestion]:
         """Every canonical question of a bank by id (read once, then kept in memory)."""
+        return self._built_questions(bank)[1]
+
+    def _built_questions(self, bank: str) -> tuple[str, dict[str, CanonicalQuestion]]:
+        """The bank's questions by id, and the collection they were read from."""
         manifest = self._current(bank)
         with self._lock:
             cached = self._questions.get(bank)
             if cached is not None and cached[0] == manifest.collection:
-                return cached[1]
+                return cached
 
         def read(manifest: Manifest, collection: Any) -> tuple[str, dict[str, CanonicalQuestion]]:
             found = collection.get(where={"kind": "question"}, include=["metadatas"])
@@ -377,17 +397,18 @@ class BankStore:
             ordered = sorted(records, key=lambda q: (q.topic or "", q.id))
             return manifest.collection, {q.id: q for q in ordered}
 
-        collection, by_id = self._read(bank, read)
+        built = self._read(bank, read)
         with self._lock:
-            self._questions[bank] = (collection, by_id)
-        return by_id
+            self._questions[bank] = built
+        return built
 
     def get(self, question_id: str, bank: str = "default") -> CanonicalQuestion | None:
         return self.questions(bank).get(question_id)
 
-    def _lexical_index(self, bank: str, questions: dict[str, CanonicalQuestion]) -> LexicalIndex:
+    def _lexical_index(
+        self, bank: str, collection: str, questions: dict[str, CanonicalQuestion]
+    ) -> LexicalIndex:
         """The bank's BM25 index, built once per collection from its questions."""
-        collection = self._current(bank).collection
         with self._lock:
             cached = self._lexical.get(bank)
             if cached is not None and cached[0] == collection:
@@ -414,8 +435,8 @@ class BankStore:
             )
 
         found = self._read(bank, read)
-        questions = self.questions(bank)
+        collection, questions = self._built_questions(bank)
         asks, says = dense_best(found)
-        words = self._lexical_index(bank, questions).ranks(query, DENSE_CANDIDATES)
+        words = self._lexical_index(bank, collection, questions).ranks(query, DENSE_CANDIDATES)
         ranked = [r for r in fuse(asks, says, words) if r.question_id in questions][:k]
         return [SearchHit(questions[r.question_id], r.similarity) for r in ranked]
