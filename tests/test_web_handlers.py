@@ -121,8 +121,12 @@ def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBo
     assert list(frame.columns) == ["topic", "score"] and list(frame["score"]) == [90.0]
     assert "1 question answered, 1 skipped (skips are not scores)" in summary
     assert f"Interview {user.session_id} is over" in status
-    history, user, *_ = chat.send("another answer", user, history)
+    history, user, _status, after, frame, visible, _box = chat.send("another answer", user, history)
     assert "Press **Start**" in history[-1]["content"]
+    # pressing End (or anything) after the end keeps the summary and its chart on screen
+    assert after == summary and visible["visible"] is True and list(frame["score"]) == [90.0]
+    *_, after, frame, visible, _box = chat.command("end", user, history)
+    assert after == summary and visible["visible"] is True
 
 
 def test_html_answer_is_escaped_in_the_chat_and_stored_verbatim(

@@ -80,6 +80,8 @@ class InterviewHandlers:
         else:
             session = session or self._session(user)
             prompt = session.prompt if session and not session.ended else None
+            if session is not None and session.ended:  # its summary stays on screen
+                summary = session.summary()
         ended = summary.session_id if summary is not None else None
         return (
             history,
