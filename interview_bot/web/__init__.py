@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from interview_bot.web.app import UnsafeListenError, build_app, launch
+from interview_bot.web.app import build_app
+from interview_bot.web.serve import UnsafeListenError, launch
 
 __all__ = ["UnsafeListenError", "build_app", "launch"]

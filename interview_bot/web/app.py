@@ -1,7 +1,7 @@
 """The Gradio app: layout and wiring only; the handlers and the session do the work.
 
 ``build_app(bot, settings)`` returns the Blocks (tests drive it or its handlers);
-``launch(settings)`` refuses to listen beyond this machine without a password, then serves.
+:mod:`interview_bot.web.serve` checks the address and serves it.
 
 Whose data a browser sees is settled by every event (:func:`identify`): the login name with
 ``--auth``/a users file, else a private id this browser keeps in its local storage
@@ -11,20 +11,14 @@ unfinished interview comes back with its whole chat.
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import re
 import secrets
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, get_args
 
 import gradio as gr
-from starlette.middleware import Middleware
 
-from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.knowledge.models import Difficulty
 from interview_bot.practice.owners import browser_owner, tab_owner
@@ -34,24 +28,15 @@ from interview_bot.settings import Settings
 from interview_bot.web.banks import FORMATS, BankHandlers, default_name
 from interview_bot.web.interview import ADAPTIVE, ANY, FIXED, ChatOutputs, InterviewHandlers
 from interview_bot.web.progress_tab import ProgressHandlers
-from interview_bot.web.render import status_text
 from interview_bot.web.state import LLM, UserState, check_grader, save_grader
-from interview_bot.web.users import (
-    Accounts,
-    AuthError,
-    LoginThrottle,
-    ThrottledLogin,
-    load_accounts,
-)
-from interview_bot.web.users import parse_auth as parse_accounts
 
 PROGRESS = gr.Progress()  # Gradio finds progress bars by this default value
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 BANK_TYPES = [".md", ".markdown", ".txt", ".json", ".jsonl", ".csv", ".yaml", ".yml"]
 ANSWER_HELP = (
     f"Type your answer (Markdown and code blocks welcome), or a command: {command_words()} "
     "- or ask your own: “ask me about RoPE”, “what is a KV cache?”"
 )
+LOADING = "Loading your interview…"
 BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 STORAGE_KEY = "interview-bot-browser"
 # The chat fills the window below the status line, so after Start the page scrolls to the
@@ -85,30 +70,6 @@ TO_CHAT_JS = """
   if (status) status.scrollIntoView({block: 'start'});
 }
 """
-
-
-class UnsafeListenError(InterviewBotError):
-    """Listening beyond this machine without a password, or a malformed --auth."""
-
-
-def parse_auth(text: str | None) -> tuple[str, str] | None:
-    """The first ``USER:PASS`` of ``--auth`` (None without one); see :func:`load_accounts`
-    for several users and a users file."""
-    try:
-        pairs = parse_accounts(text)
-    except AuthError as exc:
-        raise UnsafeListenError(str(exc)) from exc
-    return pairs[0] if pairs else None
-
-
-def check_listen(host: str, auth: tuple[str, str] | Accounts | None) -> None:
-    """Loopback needs nothing; any other address needs a user and password."""
-    try:
-        loopback = host in LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback and not auth:
-        raise UnsafeListenError(f"Refusing to listen on {host} without --auth USER:PASS")
 
 
 def identify(user: UserState, request: gr.Request | None) -> UserState:
@@ -177,9 +138,15 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                     1, 30, value=5, step=1, label="Questions", elem_id="length", min_width=160
                 )
             with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="start", min_width=120)
-                resume = gr.Button("Resume last interview", elem_id="resume", min_width=120)
-            status = gr.Markdown(status_text(None), elem_id="status")
+                # enabled once the page has loaded this person's interview (see on_load), so
+                # a Start clicked during the load cannot be overwritten by the restored chat
+                start = gr.Button(
+                    "Start", variant="primary", elem_id="start", min_width=120, interactive=False
+                )
+                resume = gr.Button(
+                    "Resume last interview", elem_id="resume", min_width=120, interactive=False
+                )
+            status = gr.Markdown(LOADING, elem_id="status")
             chat = gr.Chatbot(
                 show_label=False,
                 height="calc(100dvh - 330px)",
@@ -307,12 +274,14 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 *restored,
                 gr.update(choices=bank_h.banks(mine), value=mine.bank),
                 gr.update(choices=chat_h.topics(mine.bank)),
+                gr.update(interactive=True),
+                gr.update(interactive=True),
             )
 
         demo.load(
             on_load,
             [browser, user],
-            [browser, *opened, bank_choice, topics],
+            [browser, *opened, bank_choice, topics, start, resume],
             api_visibility="private",
         ).then(None, js=TO_CHAT_JS)
 
@@ -406,61 +375,3 @@ def _command(handlers: InterviewHandlers, name: str) -> Callable[..., tuple[Any,
 
     run.__name__ = f"command_{name}"
     return run
-
-
-def _warm_up(bot: Any) -> None:
-    started = time.perf_counter()
-    bot.warm_up()
-    print(f"grader warmed up in {time.perf_counter() - started:.1f} s", flush=True)
-
-
-def launch(settings: Settings, block: bool = True) -> gr.Blocks:
-    """Check the address, make sure the bank is ingested, build and serve the app."""
-    try:
-        accounts = load_accounts(settings.auth, settings.users_file)
-    except AuthError as exc:
-        raise UnsafeListenError(str(exc)) from exc
-    check_listen(settings.host, accounts)
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    # Gradio summarises its log of the last 10,000 events in a DataFrame after every event,
-    # for a monitoring page this app does not open: once per 1,000 events is plenty.
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-    from interview_bot.bot import InterviewBot
-
-    bot = InterviewBot(settings)
-    if bot.store.manifest(settings.bank) is None:
-        print(
-            f"Building bank '{settings.bank}' from {settings.knowledge_dir} (first run only)...",
-            flush=True,
-        )
-    bot.ensure_bank()
-    demo = build_app(bot, settings)
-    # Handlers are plain functions: Gradio runs them in worker threads, never on the event
-    # loop. Up to ``concurrency`` calls of each kind (answers, starts...) run at once and the
-    # rest wait in the queue; concurrent offline gradings share one batched model pass.
-    demo.queue(default_concurrency_limit=settings.concurrency)
-    demo.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        max_threads=max(40, 2 * settings.concurrency),
-        auth=accounts.check if accounts else None,
-        auth_message="Log in with your own account: your interviews and progress are yours. "
-        "Repeated wrong passwords slow down, then lock that name out from your address for "
-        "a minute.",
-        # failed logins slow down and then lock out, per user and address
-        app_kwargs={"middleware": [Middleware(ThrottledLogin, throttle=LoginThrottle())]},
-        css=CSS,
-        prevent_thread_lock=True,
-        max_file_size=settings.max_upload_bytes,
-        ssr_mode=False,
-        quiet=True,
-        show_error=False,
-        footer_links=[],
-    )
-    # load the embedding model and every question's vectors while the page loads, not on the
-    # first answers
-    threading.Thread(target=_warm_up, args=(bot,), name="warm-up", daemon=True).start()
-    if block:
-        print(f"interview-bot is running at {demo.local_url}  (Ctrl+C to stop)", flush=True)
-        demo.block_thread()
-    return demo
