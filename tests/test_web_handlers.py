@@ -20,11 +20,11 @@ from interview_bot.practice.owners import owner_tag
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.settings import Settings
 from interview_bot.web import UnsafeListenError, build_app
-from interview_bot.web.app import check_listen, parse_auth
 from interview_bot.web.banks import BankHandlers, private_bank
 from interview_bot.web.interview import ADAPTIVE, FIXED, InterviewHandlers
 from interview_bot.web.progress_tab import ProgressHandlers
 from interview_bot.web.render import escape_text, for_web, grade_card
+from interview_bot.web.serve import check_listen, parse_auth
 from interview_bot.web.state import UserState, check_grader, save_grader
 from interview_bot.web.users import (
     AuthError,
@@ -168,6 +168,7 @@ def test_a_reload_brings_back_the_interview_with_its_cards(
     assert "### Score: 7 / 10 (70%) · after 1 hint" in shown  # the card, hint mark included
     assert "first &lt;b&gt;answer&lt;/b&gt;" in shown
     assert "Question 2 of 3" in shown and "Question 2 of 3" in status
+    assert "Question 1 of 3" in shown  # the answered question's header as it was asked
     # Resume does the same; another browser sees nothing of it
     resumed, *_ = chat.resume(UserState(owner=alice.owner), [])
     assert "### Score: 7 / 10" in texts(resumed)

@@ -227,6 +227,7 @@ class InterviewSession:
             exchanges.append(
                 Exchange(
                     number=max(number, 1),
+                    total=max(self.total, number),
                     question=a.question,
                     topic=a.topic or "General",
                     kind=a.kind,

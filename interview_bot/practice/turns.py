@@ -96,6 +96,7 @@ class Exchange(BaseModel):
     answer, its grade card and the hints shown before it."""
 
     number: int
+    total: int  # questions in the interview, as its prompts said ("Question 2 of 5")
     question: str
     topic: str
     kind: Literal["answer", "followup", "skip"]

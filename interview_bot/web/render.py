@@ -151,7 +151,7 @@ def transcript_messages(exchanges: list[Exchange]) -> list[Message]:
         if e.kind == "followup":
             title = f"Follow-up on question {e.number} · {e.topic}"
         else:
-            title = f"Question {e.number} · {e.topic}"
+            title = f"Question {e.number} of {e.total} · {e.topic}"
         messages.append(
             {"role": "assistant", "content": f"**{_inline(title)}**\n\n{escape_text(e.question)}"}
         )
