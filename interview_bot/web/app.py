@@ -189,12 +189,13 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
         with gr.Tab("Progress") as progress_tab:
             refresh = gr.Button("Refresh", elem_id="refresh")
             progress_note = gr.Markdown(elem_id="progress-note")
-            over_time = gr.LinePlot(
+            # a dot per scored answer: a line draws nothing for someone's first answer
+            over_time = gr.ScatterPlot(
                 x="time",
                 y="score",
                 y_lim=[0, 100],
                 height=300,
-                title="Score over time (%)",
+                title="Score of each answer over time (%)",
                 x_axis_format="%b %d %H:%M",
                 elem_id="score-plot",
             )
