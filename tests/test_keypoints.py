@@ -25,7 +25,7 @@ from interview_bot.knowledge.keypoints import (
 )
 from interview_bot.knowledge.models import CanonicalQuestion
 from interview_bot.knowledge.repair import latex_to_text
-from interview_bot.practice.session import followup_question
+from interview_bot.practice.followups import followup_question
 from interview_bot.practice.view import card_view
 
 runner = CliRunner()

@@ -12,13 +12,13 @@ statistics and the interview a door may resume are that owner's only.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal, Protocol
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.grading.result import Grade
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
+from interview_bot.practice.followups import followup_question
 from interview_bot.practice.intents import (
     MAX_MESSAGE_CHARS,
     clean_text,
@@ -43,9 +43,6 @@ from interview_bot.practice.view import command_words
 
 # One follow-up after a partial answer (fraction in this band) on a missed key point.
 FOLLOWUP_BAND = (0.4, 0.85)
-FOLLOWUP_TEMPLATE = "You didn't mention {point}. Can you explain that part?"
-FOLLOWUP_QUOTE = "You didn't cover this key point: “{point}” Can you explain that part?"
-_HEADING = re.compile(r"^(why|how|what|when|which|where)\b", re.IGNORECASE)
 
 
 class SessionError(InterviewBotError):
@@ -86,31 +83,6 @@ def _unanswerable(hit: SearchHit) -> str:
         f"The bank has “{hit.question.question}” but no reference answer for it yet, so it "
         "cannot be used here."
     )
-
-
-# "Sequential Processing: RNNs ..." - a point under a heading in title case
-_LABEL = re.compile(r"^([A-Z][\w-]*(?: [A-Z][\w-]*){1,4}): (.+)$")
-
-
-def _lowered(phrase: str) -> str:
-    """``Sequential Processing`` as it reads mid-sentence; acronyms and names kept."""
-    return " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z-]+", w) else w for w in phrase.split())
-
-
-def followup_question(point: str) -> str:
-    """The follow-up on a missed key point, quoting it whole or naming it, never cut: a
-    labelled point by its label ("You didn't mention sequential processing."), a short
-    phrase as it is, any other statement in quotes."""
-    point = " ".join(point.split())
-    labelled = _LABEL.match(point)
-    if labelled and not _HEADING.match(labelled[1]):
-        return FOLLOWUP_TEMPLATE.format(point=_lowered(labelled[1]))
-    if len(point.split()) <= 8 and not point.endswith((".", "?", "!")) and ":" not in point:
-        first = point.split()[0]
-        if re.fullmatch(r"[A-Z][a-z-]+", first):
-            point = first.lower() + point[len(first) :]
-        return FOLLOWUP_TEMPLATE.format(point=point)
-    return FOLLOWUP_QUOTE.format(point=point if point.endswith((".", "?", "!")) else point + ".")
 
 
 class InterviewSession:
