@@ -9,7 +9,8 @@ from interview_bot.errors import StoreError
 from interview_bot.grading.choice import GraderChoice
 from interview_bot.grading.pool import GraderPool
 from interview_bot.grading.result import Grade, Grader, GradingTarget
-from interview_bot.knowledge.bank import OnProgress, borrowed_from
+from interview_bot.knowledge.bank import OnProgress
+from interview_bot.knowledge.borrowing import borrowed_from
 from interview_bot.knowledge.embeddings import Embedder, get_embedder
 from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT
 from interview_bot.knowledge.manifest import IngestReport

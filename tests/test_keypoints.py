@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from interview_bot.bot import InterviewBot
 from interview_bot.cli import app
 from interview_bot.grading.result import Grade
-from interview_bot.knowledge.bank import Bank, borrowed_from
+from interview_bot.knowledge.bank import Bank
+from interview_bot.knowledge.borrowing import borrowed_from
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import (
     MAX_POINTS,

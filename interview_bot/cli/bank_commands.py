@@ -22,7 +22,8 @@ from interview_bot.cli.app import (
     print_json,
 )
 from interview_bot.errors import StoreError
-from interview_bot.knowledge.bank import borrowed_from, build_bank, parse_files
+from interview_bot.knowledge.bank import build_bank, parse_files
+from interview_bot.knowledge.borrowing import borrowed_from
 from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT
 from interview_bot.settings import load_settings
 
