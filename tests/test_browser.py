@@ -217,7 +217,12 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
 
         page.get_by_role("tab", name="Progress").click()
         page.locator("#mastery").get_by_text("mean %").wait_for()
+        assert not page.get_by_text("Markdown", exact=True).is_visible()  # no empty boxes
+        page.locator("#export").click()
+        page.locator("#progress-note").get_by_text("Exported interview 1").wait_for()
         page.screenshot(path=str(SHOTS / "4-progress.png"), full_page=True)
+        page.locator("#export-md a[download='interview-1.md']").wait_for()
+        page.locator("#export-json a[download='interview-1.json']").wait_for()
 
         page.get_by_role("tab", name="Banks").click()
         broken = tmp_path / "broken.json"

@@ -196,14 +196,17 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
                 y_lim=[0, 100],
                 height=300,
                 title="Score of each answer over time (%)",
-                x_axis_format="%b %d %H:%M",
                 elem_id="score-plot",
             )
             mastery = gr.Markdown(elem_id="mastery")
             export = gr.Button("Export this interview (Markdown and JSON)", elem_id="export")
-            with gr.Row():
-                md_file = gr.File(label="Markdown", interactive=False, height=90)
-                json_file = gr.File(label="JSON", interactive=False, height=90)
+            with gr.Row(visible=False) as files:  # shown once there is something to download
+                md_file = gr.File(
+                    label="Markdown", interactive=False, height=90, elem_id="export-md"
+                )
+                json_file = gr.File(
+                    label="JSON", interactive=False, height=90, elem_id="export-json"
+                )
         with gr.Tab("Banks"):
             with gr.Row():
                 bank_choice = gr.Dropdown(
@@ -316,14 +319,17 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
         def refresh_all(u: UserState, request: gr.Request) -> tuple[Any, Any, str]:
             return prog_h.refresh(identify(u, request))
 
-        def export_fn(u: UserState, request: gr.Request) -> tuple[str | None, str | None, str]:
-            return prog_h.export(identify(u, request))
+        def export_fn(u: UserState, request: gr.Request) -> tuple[Any, ...]:
+            md, js, note = prog_h.export(identify(u, request))
+            return md, js, note, gr.update(visible=md is not None)
 
         refresh.click(refresh_all, [user], [over_time, mastery, progress_note], api_name="refresh")
         progress_tab.select(
             refresh_all, [user], [over_time, mastery, progress_note], api_visibility="private"
         )
-        export.click(export_fn, [user], [md_file, json_file, progress_note], api_name="export")
+        export.click(
+            export_fn, [user], [md_file, json_file, progress_note, files], api_name="export"
+        )
 
         def topics_of(u: UserState) -> Any:
             return gr.update(choices=chat_h.topics(u.bank), value=[])
