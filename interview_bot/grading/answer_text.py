@@ -36,7 +36,8 @@ _PROMPT_TAG = re.compile(
 _GRADER_TALK = re.compile(
     r"ignore\b.{0,40}\b(rubric|instruction|previous|above|prior|reference|grading|rules)"
     r"|disregard\b.{0,40}\b(rubric|instruction|previous|above|reference)"
-    r"|\b(system|admin|developer)\s*(note|override)s?\b|^\W*system\s*:"
+    r"|\b(system|admin|developer)\s*(note|override)s?\b|^\W*(system|assistant)\s*:"
+    r"|\bnew instructions\b"
     r"|\b(give|award|assign|grant|score|rate|mark|grade)\b.{0,30}\b(full|maximum|max|perfect|top|"
     r"highest|5\s*/\s*5|10\s*/\s*10|100\s*%|five|5 points|full marks)\b"
     r"|\b(full|maximum|perfect)\s+(marks|score|points|credit)\b"

@@ -6,9 +6,10 @@ is computed from those levels by :meth:`Rubric.overall`, never read from model t
 piece of bank or candidate text, graded examples included, goes into the prompt between
 tags carrying a random per-call nonce, with look-alike tags inside it defused.
 
-Injection guard: when the answer contains text addressed to the grader (see
-:data:`INJECTION_MARKERS`) and the LLM scores it more than :data:`GUARD_MARGIN` of the scale
-above the offline grader, the grade keeps the offline score and its feedback says why.
+Injection guard: when the answer contains text addressed to the grader (the offline
+grader's own reading, :func:`~interview_bot.grading.answer_text.read_answer`) and the LLM
+scores it more than :data:`GUARD_MARGIN` of the scale above the offline grader, the grade
+keeps the offline score and its feedback says why.
 
 Second opinion: when the LLM and the offline grader differ by more than
 :data:`SECOND_OPINION_MARGIN` of the scale, the grade carries the offline score as
@@ -42,7 +43,7 @@ from interview_bot.grading.llm.registry import (
     output_mechanism,
     parse_spec,
 )
-from interview_bot.grading.llm.untrusted import INJECTION_MARKERS, has_injection_markers, neutralise
+from interview_bot.grading.llm.untrusted import has_injection_markers, neutralise
 from interview_bot.grading.llm.verdict import (
     LLMVerdict,
     cut_off,
@@ -65,7 +66,6 @@ from interview_bot.settings import Settings
 
 __all__ = [
     "GUARD_MARGIN",
-    "INJECTION_MARKERS",
     "SECOND_OPINION_MARGIN",
     "GradeCache",
     "LLMGrader",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from interview_bot.grading.answer_text import read_answer
+
 DATA_TAGS = (
     "question",
     "reference_answer",
@@ -20,17 +22,6 @@ DATA_TAGS = (
 )
 _TAG = re.compile(r"<(?=\s*/?\s*(?:" + "|".join(DATA_TAGS) + r")\b)", re.IGNORECASE)
 
-INJECTION_MARKERS = re.compile(
-    r"ignore\s+(?:all\s+|any\s+)?(?:the\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
-    r"(?:instructions|rubric|rules|prompt)"
-    r"|system\s*(?:note|override)"
-    r"|(?:full|maximum|max|perfect)\s+(?:marks|score|points)"
-    r"|(?:give|award|assign|grade)\s+(?:me\s+|this\s+|it\s+)?(?:a\s+)?(?:5|10|100)\b"
-    r"|you\s+are\s+now\b|new\s+instructions|^\s*(?:system|assistant)\s*:"
-    r"|</?\s*(?:system|instructions?|" + "|".join(DATA_TAGS) + r")\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-
 
 def neutralise(text: str) -> str:
     """Defuse anything in ``text`` that looks like one of the prompt's data tags."""
@@ -38,5 +29,6 @@ def neutralise(text: str) -> str:
 
 
 def has_injection_markers(answer: str) -> bool:
-    """Whether the answer contains text addressed to the grader rather than the interviewer."""
-    return INJECTION_MARKERS.search(answer) is not None
+    """Whether the answer contains text addressed to the grader rather than the interviewer:
+    the same reading the offline grader uses to set such text aside."""
+    return read_answer(answer).addressed_grader
