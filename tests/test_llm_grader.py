@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -490,6 +491,21 @@ def test_a_schema_constrained_json_reply_becomes_a_grade(
     assert not fake.bound_tools  # no function calling
     (kwargs,) = fake.call_kwargs
     assert kwargs == request_kwargs(decoding_schema(rubric, 3))
+
+
+def test_a_raw_line_break_inside_a_string_still_parses(
+    settings: Settings, fake: FakeChatModel, offline: StubGrader
+) -> None:
+    """llama.cpp's grammar for a bounded string lets a model write a raw line break in it
+    (SmolLM2 in-process did, in every reply): the verdict is complete and is used."""
+    text = json.dumps(verdict((4, 3, 4), feedback="Good.\nMention the sqrt(d_k) scaling."))
+    raw = text.replace("\\n", "\n")  # the escaped line break written raw, as the model did
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw)
+    fake.enqueue(AIMessage(content=raw, response_metadata={"finish_reason": "stop"}))
+    grade = make_grader(settings, fake, offline, output="format").grade(TARGET, ANSWER)
+    assert grade.grader == f"llm:{SPEC}" and grade.fallback_reason is None
+    assert grade.feedback.startswith("Good.")
 
 
 def test_openai_itself_gets_strict_structured_output(

@@ -49,11 +49,20 @@ def constrain(
 
 
 def parse_reply(raw: BaseMessage, verdict: type[LLMVerdict]) -> dict[str, Any]:
-    """The verdict in a JSON reply, or the validation error saying why there is none."""
+    """The verdict in a JSON reply, or the validation error saying why there is none.
+
+    A raw line break or tab inside a string is accepted: llama.cpp's grammar for a
+    length-bounded string lets the model write them, and strict JSON parsing would throw
+    a complete verdict away for it (SmolLM2 in-process did, three replies of three).
+    """
+    text = reply_text(raw) or '""'
     try:
-        parsed = verdict.model_validate_json(reply_text(raw) or '""')
+        parsed = verdict.model_validate_json(text)
     except ValidationError as exc:
-        return {"raw": raw, "parsed": None, "parsing_error": exc}
+        try:
+            parsed = verdict.model_validate(json.loads(text, strict=False))
+        except (ValueError, ValidationError):
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
     return {"raw": raw, "parsed": parsed, "parsing_error": None}
 
 
