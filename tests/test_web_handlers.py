@@ -7,13 +7,14 @@ import os
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 import pytest
 from fake_bot import FakeBot, make_grade
 
-from interview_bot.errors import LLMError
+from interview_bot.errors import LLMError, StoreError
 from interview_bot.grading.choice import GraderChoice
 from interview_bot.grading.result import CriterionScore
 from interview_bot.practice.owners import owner_tag
@@ -422,3 +423,21 @@ def test_failed_logins_slow_down_then_lock_out_per_user_and_address() -> None:
     for name in "abcdefgh":  # one address trying many names is locked out as a whole
         throttle.failed(name, "10.0.0.9")
     assert throttle.locked_for("zed", "10.0.0.9") == 60
+
+
+def test_the_page_loads_usable_when_the_store_fails(
+    bot: FakeBot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start waits for the page load; a load that fails must still enable it and say why."""
+    demo = build_app(bot, settings)
+    on_load = next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "on_load")
+
+    def broken() -> list[str]:
+        raise StoreError("The Chroma store cannot be read")
+
+    monkeypatch.setattr(bot.store, "banks", broken)
+    outputs = on_load("a" * 32, UserState(), SimpleNamespace(username=None))
+    browser_id, history, user, *_, start, resume = outputs
+    assert browser_id == "a" * 32 and user.owner == "browser:" + "a" * 32
+    assert "The Chroma store cannot be read" in texts(history)
+    assert start["interactive"] is True and resume["interactive"] is True

@@ -19,6 +19,7 @@ from typing import Any, get_args
 
 import gradio as gr
 
+from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.knowledge.models import Difficulty
 from interview_bot.practice.owners import browser_owner, tab_owner
@@ -271,13 +272,19 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
             if not name and not (isinstance(browser_id, str) and BROWSER_ID.match(browser_id)):
                 browser_id = uuid.uuid4().hex
             owner = str(name) if name else browser_owner(str(browser_id))
-            restored = chat_h.restore(u.model_copy(update={"owner": owner}))
-            mine = restored[1]
+            mine = u.model_copy(update={"owner": owner})
+            try:
+                restored = chat_h.restore(mine)
+                mine = restored[1]
+                banks, topic_names = bank_h.banks(mine), chat_h.topics(mine.bank)
+            except InterviewBotError as exc:  # the page stays usable and says what is wrong
+                restored = chat_h.failed([], mine, exc)
+                banks, topic_names = [(mine.bank, mine.bank)], []
             return (
                 browser_id,
                 *restored,
-                gr.update(choices=bank_h.banks(mine), value=mine.bank),
-                gr.update(choices=chat_h.topics(mine.bank)),
+                gr.update(choices=banks, value=mine.bank),
+                gr.update(choices=topic_names),
                 gr.update(interactive=True),
                 gr.update(interactive=True),
             )

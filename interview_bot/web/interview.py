@@ -103,7 +103,7 @@ class InterviewHandlers:
             return None
         return session if session.owner == user.who else None
 
-    def _failed(
+    def failed(
         self, history: list[Message], user: UserState, error: InterviewBotError
     ) -> ChatOutputs:
         message = error_message(InterviewBotError(user.grader.scrub(str(error))))
@@ -133,7 +133,7 @@ class InterviewHandlers:
                 self.bot, self.progress, config, grader=user.grader, owner=user.who
             )
         except InterviewBotError as exc:
-            return self._failed(list(history or []), user, exc)
+            return self.failed(list(history or []), user, exc)
         user = user.model_copy(update={"session_id": session.id})
         return self._outputs(turn_messages(turn), user, turn)
 
@@ -151,7 +151,7 @@ class InterviewHandlers:
         try:
             turn = session.opening()
         except InterviewBotError as exc:
-            return self._failed(history, user, exc)
+            return self.failed(history, user, exc)
         return self._outputs([*history, *turn_messages(turn)], user, turn)
 
     def resume(self, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
@@ -183,7 +183,7 @@ class InterviewHandlers:
         problem = too_long(text)
         if problem:  # shown without echoing the whole text; the draft stays in the box
             echo = {"role": "user", "content": f"*(a message of {len(text):,} characters)*"}
-            return self._failed([*history, echo], user, InterviewBotError(problem))
+            return self.failed([*history, echo], user, InterviewBotError(problem))
         start = {"role": "assistant", "content": "Press **Start** to begin an interview."}
         try:
             with self._locks[user.session_id or 0]:
@@ -192,6 +192,6 @@ class InterviewHandlers:
                     return self._outputs([*history, user_message(text), start], user, None)
                 turn = session.handle(text)
         except InterviewBotError as exc:  # nothing was stored: the draft stays in the box
-            return self._failed([*history, user_message(text)], user, exc)
+            return self.failed([*history, user_message(text)], user, exc)
         messages = [*history, user_message(text), *turn_messages(turn)]
         return self._outputs(messages, user, turn, "" if clear else None)
