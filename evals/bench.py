@@ -139,7 +139,7 @@ def free_port() -> int:
 
 
 def bench_settings(data_dir: Path) -> Settings:
-    # The generated bank is one large file: lift the upload limit, not the point measured.
+    # The generated bank is large: lift the upload size limit, not the point measured.
     return load_settings(data_dir=data_dir, max_upload_bytes=100_000_000)
 
 
