@@ -10,6 +10,8 @@ import openai
 import pytest
 from fake_llm import FakeChatModel, json_reply, text_reply, tool_reply
 from langchain_core.messages import AIMessage
+from openai.types.chat import ChatCompletion
+from openai.types.completion_usage import CompletionUsage
 
 from interview_bot.errors import RubricError
 from interview_bot.grading.llm.grader import (
@@ -199,6 +201,28 @@ def test_a_cut_off_function_call_is_named(
         f"LLM {SPEC} at https://api.openai.com/v1 gave no valid verdict (malformed function "
         "call (cut off at max_tokens): Function LLMVerdict arguments are not valid JSON.); "
         "graded offline"
+    )
+
+
+def test_a_reply_the_openai_client_refuses_as_cut_off_falls_back_visibly(
+    settings: Settings, fake: FakeChatModel, offline: StubGrader
+) -> None:
+    """The openai client raises on finish_reason "length" (a small context on a local
+    server): a visible fallback, never a crash."""
+    completion = ChatCompletion(
+        id="c1",
+        choices=[],
+        created=0,
+        model="smollm2",
+        object="chat.completion",
+        usage=CompletionUsage(completion_tokens=232, prompt_tokens=1816, total_tokens=2048),
+    )
+    fake.enqueue(openai.LengthFinishReasonError(completion=completion))
+    grade = make_grader(settings.with_overrides(llm_retries=0), fake, offline).grade(TARGET, ANSWER)
+    assert grade.grader == "offline"
+    assert grade.fallback_reason == (
+        f"LLM {SPEC} at https://api.openai.com/v1 gave no valid verdict (reply cut off at the "
+        "token limit (max_tokens or the context size)); graded offline"
     )
 
 

@@ -83,7 +83,7 @@ def smollm2_gguf() -> Path:
 class LlamaServer:
     """``python -m llama_cpp.server`` on a free loopback port, its log in a file."""
 
-    def __init__(self, model: Path, log: Path, context: int = 2048) -> None:
+    def __init__(self, model: Path, log: Path, context: int = 4096) -> None:
         self.model = model
         self.context = context
         self.log = log

@@ -101,6 +101,10 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure("invalid_reply", f"reply is not JSON: {exc.msg} at character {exc.pos}")
     if isinstance(exc, (InvalidReply, ValidationError, OutputParserException)):
         return Failure("invalid_reply", _short(exc, 240))
+    if isinstance(exc, openai.LengthFinishReasonError):  # the client refuses a cut reply
+        return Failure(
+            "invalid_reply", "reply cut off at the token limit (max_tokens or the context size)"
+        )
     if isinstance(exc, openai.APITimeoutError):
         return Failure("timeout", "timed out")
     if isinstance(exc, openai.APIConnectionError):
