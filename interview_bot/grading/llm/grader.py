@@ -3,8 +3,9 @@
 The LLM picks a level per rubric criterion in a reply constrained to the verdict schema by
 its backend's mechanism (:mod:`~interview_bot.grading.llm.constrained`); the overall score
 is computed from those levels by :meth:`Rubric.overall`, never read from model text. Every
-piece of bank or candidate text, graded examples included, goes into the prompt between
-tags carrying a random per-call nonce, with look-alike tags inside it defused.
+piece of bank or candidate text, graded examples included, goes into the prompt
+(:mod:`~interview_bot.grading.llm.prompt`) between tags carrying a random per-call nonce,
+with look-alike tags inside it defused.
 
 Injection guard: when the answer contains text addressed to the grader (the offline
 grader's own reading, :func:`~interview_bot.grading.answer_text.read_answer`) and the LLM
@@ -19,23 +20,28 @@ Second opinion: when the LLM and the offline grader differ by more than
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections.abc import Callable
-from string import Template
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-from interview_bot.errors import LLMError, RubricError
+from interview_bot.errors import LLMError
 from interview_bot.grading.choice import redact
 from interview_bot.grading.llm.cache import GradeCache, cache_key
 from interview_bot.grading.llm.connection import check_connection
 from interview_bot.grading.llm.constrained import constrain
 from interview_bot.grading.llm.failures import Failure, InvalidReply, classify
+from interview_bot.grading.llm.prompt import (
+    MAX_EXAMPLES,
+    NO_EXAMPLES,
+    GradingPrompt,
+    align,
+    references_text,
+)
 from interview_bot.grading.llm.registry import (
     Mechanism,
     endpoint,
@@ -55,17 +61,17 @@ from interview_bot.grading.llm.verdict import (
 from interview_bot.grading.result import (
     CriterionScore,
     Grade,
-    GradedExample,
     Grader,
     GradingTarget,
     KeyPointResult,
     SecondOpinion,
 )
-from interview_bot.grading.rubric import Rubric, load_prompt, load_rubric
+from interview_bot.grading.rubric import Rubric, load_rubric
 from interview_bot.settings import Settings
 
 __all__ = [
     "GUARD_MARGIN",
+    "NO_EXAMPLES",
     "SECOND_OPINION_MARGIN",
     "GradeCache",
     "LLMGrader",
@@ -76,13 +82,9 @@ __all__ = [
     "verdict_model",
 ]
 
-SYSTEM_PROMPT = "grade_system"
-USER_PROMPT = "grade_user"
 MAX_TOKENS = 1024
 GUARD_MARGIN = 0.2
 SECOND_OPINION_MARGIN = 0.3  # of the scale: 1.5 points out of 5
-MAX_EXAMPLES = 3
-NO_EXAMPLES = "(no graded examples)"
 
 
 class _GaveUp(Exception):
@@ -120,98 +122,31 @@ class LLMGrader:
         self.backoff_s = backoff_s
         self.where = endpoint(spec, settings)
         self.output: Mechanism = output or output_mechanism(spec, settings)
-        self.system_template = self._template(SYSTEM_PROMPT, required=("nonce", "rubric"))
-        self.user_template = self._template(USER_PROMPT, required=("nonce", "answer"))
+        self.prompt = GradingPrompt(self.rubric, settings.prompts_dir)
         self.verdict_model = verdict_model(self.rubric)
-        self._rubric_text = self.rubric.render()
         self._chat_model = chat_model
         self._structured: dict[int, Runnable[Any, Any]] = {}  # by number of key points
         self._lock = threading.Lock()
 
-    def _template(self, name: str, required: tuple[str, ...]) -> Template:
-        template = Template(load_prompt(self.settings.prompts_dir, name))
-        path = self.settings.prompts_dir / f"{name}.md"
-        if not template.is_valid():
-            raise RubricError(f"{path}: invalid $placeholder (write $$ for a literal $)")
-        names = set(template.get_identifiers())
-        missing = [n for n in required if n not in names]
-        if missing:
-            raise RubricError(f"{path}: missing placeholder {', '.join('$' + n for n in missing)}")
-        known = {
-            "nonce",
-            "rubric",
-            "levels",
-            "max_score",
-            "criteria",
-            "question",
-            "reference",
-            "key_points",
-            "evidence",
-            "examples",
-            "answer",
-        }
-        unknown = sorted(names - known)
-        if unknown:
-            raise RubricError(
-                f"{path}: unknown placeholder ${unknown[0]}; known: "
-                + ", ".join("$" + k for k in sorted(known))
-            )
-        return template
-
     # -- prompt -------------------------------------------------------------------------
-
     def build_messages(
         self, target: GradingTarget, answer: str, offline: Grade | None = None, nonce: str = ""
     ) -> list[BaseMessage]:
         """System and user messages for one grading call, data fenced by a fresh nonce."""
-        nonce = nonce or secrets.token_hex(8)
-        points = "\n".join(f"{i}. {p}" for i, p in enumerate(target.key_points, 1))
-        values = {
-            "nonce": nonce,
-            "rubric": self._rubric_text,
-            "levels": str(self.rubric.levels),
-            "max_score": f"{self.rubric.max_score:g}",
-            "criteria": ", ".join(self.rubric.names),
-            "question": neutralise(target.question),
-            "reference": neutralise(_references(target)),
-            "key_points": neutralise(points or "(no key points given)"),
-            "evidence": neutralise(self._evidence_text(target, offline)),
-            "examples": neutralise(_examples_text(target.examples[:MAX_EXAMPLES])),
-            "answer": neutralise(answer),
-        }
-        return [
-            SystemMessage(self.system_template.substitute(values)),
-            HumanMessage(self.user_template.substitute(values)),
-        ]
-
-    @staticmethod
-    def _evidence_text(target: GradingTarget, offline: Grade | None) -> str:
-        if offline is None or not offline.key_points:
-            return "(no offline evidence)"
-        lines = []
-        for i, kp in enumerate(_align(target.key_points, offline.key_points), 1):
-            if kp is None:
-                lines.append(f"{i}. no offline evidence")
-                continue
-            sim = f", similarity {kp.similarity:.2f}" if kp.similarity is not None else ""
-            seen = "looks covered" if kp.covered else "looks missed"
-            quote = f'; closest answer text: "{kp.evidence}"' if kp.evidence else ""
-            lines.append(f"{i}. {seen}{sim}{quote}")
-        return "\n".join(lines)
+        return self.prompt.messages(target, answer, offline, nonce)
 
     # -- grading ------------------------------------------------------------------------
 
     def cache_key(self, target: GradingTarget, answer: str) -> str:
-        prompts = self.system_template.template + "\x1f" + self.user_template.template
         return cache_key(
             target.question,
-            _references(target),
+            references_text(target),
             answer,
             self.spec,
             self.where,
             self.rubric.version,
             "\n".join(target.key_points),
-            prompts,
+            self.prompt.templates,
             json.dumps([e.model_dump() for e in target.examples[:MAX_EXAMPLES]]),
         )
 
@@ -322,7 +257,7 @@ class LLMGrader:
         covered = set(getattr(verdict, "key_points_covered", []))
         key_points = []
         for i, (text, kp) in enumerate(
-            zip(target.key_points, _align(target.key_points, offline.key_points), strict=True), 1
+            zip(target.key_points, align(target.key_points, offline.key_points), strict=True), 1
         ):
             key_points.append(
                 KeyPointResult(
@@ -366,38 +301,3 @@ class LLMGrader:
             rubric_version=rubric.version,
             second_opinion=second,
         )
-
-
-def _references(target: GradingTarget) -> str:
-    """The reference answer, plus the other accepted answers of a merged question."""
-    refs = [r for r in [target.reference, *target.references] if r and r.strip()]
-    refs = list(dict.fromkeys(r.strip() for r in refs))
-    if not refs:
-        return "(no reference answer: grade against what an expert interviewer would expect)"
-    if len(refs) == 1:
-        return refs[0]
-    return "\n\n".join(f"Accepted answer {i}:\n{r}" for i, r in enumerate(refs, 1))
-
-
-def _examples_text(examples: list[GradedExample]) -> str:
-    """Graded answers to the same question, nearest first, as the prompt shows them."""
-    if not examples:
-        return NO_EXAMPLES
-    blocks = []
-    for i, ex in enumerate(examples, 1):
-        why = f"\nWhy: {ex.why.strip()}" if ex.why and ex.why.strip() else ""
-        blocks.append(
-            f"Example {i}: graded {ex.score:g} out of {ex.max_score:g}{why}\n"
-            f"Answer:\n{ex.answer.strip()}"
-        )
-    return "\n\n".join(blocks)
-
-
-def _align(points: list[str], found: list[KeyPointResult]) -> list[KeyPointResult | None]:
-    """The offline result for each key point: matched by text, else by position."""
-    by_text = {k.text.strip(): k for k in found}
-    if all(p.strip() in by_text for p in points):
-        return [by_text[p.strip()] for p in points]
-    if len(found) == len(points):
-        return list(found)
-    return [by_text.get(p.strip()) for p in points]
