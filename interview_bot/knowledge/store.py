@@ -10,40 +10,35 @@ The registry entry holds the manifest: file hashes, merge decisions and the fing
 that makes re-ingesting unchanged files free. Works the same on an embedded store (a
 folder) and on a Chroma server (``chroma_url``).
 
-Faults are met, not crashed into: a server connection that drops is retried once with a
-fresh client (then a clear StoreError), and an embedded store folder that was deleted or is
-no longer a database is moved aside and started afresh, saying so in :attr:`BankStore.notice`.
+Faults are met, not crashed into (:mod:`~interview_bot.knowledge.connection`): a dropped
+server connection is retried with a fresh client, and an embedded store folder that was
+deleted or is no longer a database is moved aside and started afresh, saying so in
+:attr:`BankStore.notice`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import httpx
-from chromadb.errors import InternalError, NotFoundError
+from chromadb.errors import NotFoundError
 from langchain_chroma import Chroma
 
 from interview_bot.errors import StoreError
 from interview_bot.knowledge.bank import Bank, OnProgress, bank_files, build_bank
 from interview_bot.knowledge.chroma import (
     COLLECTION_PREFIX,
-    CORRUPT,
     bank_documents,
     built_at,
     clean_index_folders,
     collection_name,
     disk_full,
-    forget_embedded,
-    make_client,
-    unreachable,
 )
+from interview_bot.knowledge.connection import ChromaConnection
 from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
 from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT, ingest_lock
 from interview_bot.knowledge.manifest import IngestReport, Manifest, fingerprint
@@ -60,34 +55,12 @@ _R = TypeVar("_R")
 
 
 def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run a store operation; after a dropped connection or a lost store, retry it once."""
+    """Run a store operation through the connection's fault recovery."""
 
     @functools.wraps(method)
     def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         store: BankStore = args[0]  # type: ignore[assignment]
-        if getattr(store._guard, "active", False):  # an inner call: the outer one retries
-            return method(*args, **kwargs)
-        store._guard.active = True
-        try:
-            store._check_folder()
-            try:
-                return method(*args, **kwargs)
-            except Exception as exc:
-                if not store._recover(exc):
-                    raise
-            try:
-                return method(*args, **kwargs)
-            except Exception as exc:
-                if not store._is_fault(exc):
-                    raise
-                if store.settings.chroma_url:
-                    raise unreachable(store.settings.chroma_url) from exc
-                raise StoreError(
-                    f"The Chroma store at {store.settings.store_dir} cannot be read "
-                    f"({exc}) - move that folder away and run again"
-                ) from exc
-        finally:
-            store._guard.active = False
+        return store.connection.guarded(lambda: method(*args, **kwargs))
 
     return run
 
@@ -99,77 +72,27 @@ class BankStore:
         self.settings = settings
         self.embedder = embedder
         self._lc_embedder = LangChainEmbedder(embedder)
-        self._client: Any = None
-        self._lock = threading.RLock()
+        self.connection = ChromaConnection(settings, on_reset=self._forget_reads)
+        self._lock = self.connection.lock
         # bank -> (collection the questions were read from, questions by id)
         self._questions: dict[str, tuple[str, dict[str, CanonicalQuestion]]] = {}
         # bank -> the manifest of the build it was last read from
         self._manifests: dict[str, Manifest] = {}
         # bank -> (collection the lexical index was built from, the index)
         self._lexical: dict[str, tuple[str, LexicalIndex]] = {}
-        self._guard = threading.local()
-        self._lost: str | None = None  # what happened to a store that had to be started afresh
-        self._rebuild_pending = False
-        self.notice: str | None = None  # the latest recovery, said in words for the user
 
-    # -- plumbing -------------------------------------------------------------------------
     @property
     def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = make_client(self.settings)
-            return self._client
+        return self.connection.client
 
-    def _check_folder(self) -> None:
-        """Notice an embedded store whose folder was deleted under a running process."""
-        with self._lock:
-            if (
-                self._client is not None
-                and not self.settings.chroma_url
-                and not (self.settings.store_dir / "chroma.sqlite3").exists()
-            ):
-                self._start_afresh(f"The Chroma store at {self.settings.store_dir} was deleted")
+    @property
+    def notice(self) -> str | None:
+        """The latest recovery from a lost store, said in words for the user."""
+        return self.connection.notice
 
-    def _is_fault(self, exc: Exception) -> bool:
-        """A dropped server connection, or an embedded store that is no longer a database."""
-        if self.settings.chroma_url:
-            return isinstance(exc, httpx.TransportError | ConnectionError)
-        return isinstance(exc, InternalError) and CORRUPT.search(str(exc)) is not None
-
-    def _recover(self, exc: Exception) -> bool:
-        """Make the next attempt possible after ``exc``; False if ``exc`` is not a store fault."""
-        if not self._is_fault(exc):
-            return False
-        with self._lock:
-            if self.settings.chroma_url:
-                logger.warning(
-                    "Lost the Chroma server at %s (%s); reconnecting", self.settings.chroma_url, exc
-                )
-                client, self._client = self._client, None
-                with contextlib.suppress(Exception):
-                    client.close()
-                return True
-            store_dir = self.settings.store_dir
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            aside = store_dir.with_name(f"{store_dir.name}.corrupt-{stamp}")
-            forget_embedded(str(store_dir))
-            with contextlib.suppress(OSError):
-                store_dir.rename(aside)
-            self._start_afresh(
-                f"The Chroma store at {store_dir} could not be read ({exc}); "
-                f"it was moved to {aside}"
-            )
-            return True
-
-    def _start_afresh(self, what: str) -> None:
-        forget_embedded(str(self.settings.store_dir))
-        self._client = None
+    def _forget_reads(self) -> None:
         self._questions.clear()
         self._manifests.clear()
-        self._lost = what
-        self._rebuild_pending = True
-        self.notice = f"{what}. Started an empty store."
-        logger.warning("%s", self.notice)
 
     def _registry(self) -> Any:
         return self.client.get_or_create_collection(REGISTRY, metadata={"hnsw:space": "cosine"})
@@ -186,9 +109,9 @@ class BankStore:
     def manifest(self, bank: str) -> Manifest | None:
         """The manifest of a bank's current build, or None if it was never ingested."""
         found = self._manifest(bank)
-        if found is None and self._lost and bank != "default":
+        if found is None and self.connection.lost and bank != "default":
             raise StoreError(
-                f"{self._lost}, and bank {bank!r} cannot be rebuilt from "
+                f"{self.connection.lost}, and bank {bank!r} cannot be rebuilt from "
                 f"knowledge/ - re-ingest it with `interview-bot ingest --bank {bank} "
                 "FILES`"
             )
@@ -254,11 +177,12 @@ class BankStore:
             )
             manifest = self._write(built, print_, progress)
             self._clean_orphans()
-        if self._rebuild_pending:
-            self._rebuild_pending = False
+        if self.connection.rebuild_pending:
+            self.connection.rebuild_pending = False
             sources = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
-            self.notice = f"{self._lost}. Bank {bank!r} was rebuilt from {sources}."
-            logger.warning("%s", self.notice)
+            notice = f"{self.connection.lost}. Bank {bank!r} was rebuilt from {sources}."
+            self.connection.notice = notice
+            logger.warning("%s", notice)
         return IngestReport(
             bank,
             False,
