@@ -85,3 +85,13 @@ def find_in_bank(
         if hit.similarity >= ASK_THRESHOLD or (subject and f" {subject} " in words):
             matches.append(hit)
     return next((h for h in matches if h.question.id in allowed), matches[0] if matches else None)
+
+
+def too_long(text: str) -> str | None:
+    """Why a message is refused for its length, or None when it may be graded."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return None
+    return (
+        f"That message is {len(text):,} characters long; an answer may have at most "
+        f"{MAX_MESSAGE_CHARS:,} - shorten it and send it again (nothing was stored)"
+    )

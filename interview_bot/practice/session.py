@@ -12,7 +12,7 @@ statistics and the interview a door may resume are that owner's only.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
@@ -20,14 +20,15 @@ from interview_bot.grading.result import Grade
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
 from interview_bot.practice.followups import followup_question
 from interview_bot.practice.intents import (
-    MAX_MESSAGE_CHARS,
     clean_text,
     find_in_bank,
     parse_command,
     parse_own_question,
+    too_long,
 )
 from interview_bot.practice.owners import default_owner
 from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.protocol import Bot
 from interview_bot.practice.scheduler import Repetition, filter_questions, plan_fixed, topic_of
 from interview_bot.practice.stats import session_summary
 from interview_bot.practice.turns import (
@@ -47,35 +48,6 @@ FOLLOWUP_BAND = (0.4, 0.85)
 
 class SessionError(InterviewBotError):
     """A session that cannot start or go on (no matching questions, already ended)."""
-
-
-def too_long(text: str) -> str | None:
-    """Why a message is refused for its length, or None when it may be graded."""
-    if len(text) <= MAX_MESSAGE_CHARS:
-        return None
-    return (
-        f"That message is {len(text):,} characters long; an answer may have at most "
-        f"{MAX_MESSAGE_CHARS:,} - shorten it and send it again (nothing was stored)"
-    )
-
-
-class Bot(Protocol):
-    """What a session needs of :class:`interview_bot.bot.InterviewBot`."""
-
-    def gradable(self, bank: str | None = None) -> list[CanonicalQuestion]: ...
-
-    def grade(
-        self,
-        answer: str,
-        *,
-        question_id: str | None = None,
-        question: str | None = None,
-        reference: str | None = None,
-        bank: str | None = None,
-        grader: GraderChoice | None = None,
-    ) -> Grade: ...
-
-    def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]: ...
 
 
 def _unanswerable(hit: SearchHit) -> str:

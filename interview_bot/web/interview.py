@@ -17,10 +17,11 @@ from typing import Any
 import pandas as pd
 
 from interview_bot.errors import InterviewBotError, ProgressError
-from interview_bot.practice.intents import COMMANDS, clean_text
+from interview_bot.practice.intents import COMMANDS, clean_text, too_long
 from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.protocol import Bot
 from interview_bot.practice.scheduler import topic_of
-from interview_bot.practice.session import Bot, InterviewSession, too_long
+from interview_bot.practice.session import InterviewSession
 from interview_bot.practice.turns import SessionConfig, Summary, Turn
 from interview_bot.settings import Settings
 from interview_bot.web.render import (

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from interview_bot.practice.progress import ProgressStore
+from interview_bot.practice.protocol import Bot
 from interview_bot.practice.scheduler import Repetition, topic_of
-from interview_bot.practice.session import Bot
 from interview_bot.practice.stats import export_json, export_markdown, score_over_time, topic_stats
 from interview_bot.practice.view import plural
 from interview_bot.web.banks import bank_label
