@@ -154,19 +154,10 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
         dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def grade_cards(page: Page) -> int:
-        return page.locator("#chat h3", has_text="Score:").count()
-
     def submit(page: Page, text: str) -> None:
-        before = grade_cards(page)
-        page.locator("#answer textarea").fill(text)
-        clicked = time.perf_counter()
-        page.locator("#submit").click()
-        page.wait_for_function(
-            f"document.querySelectorAll('#chat h3').length > {before}", timeout=60_000
-        )
-        page.locator("#chat h3", has_text="Score:").nth(before).wait_for()
-        latencies.append(time.perf_counter() - clicked)
+        sent = time.perf_counter()
+        answer(page, text)
+        latencies.append(time.perf_counter() - sent)
 
     def messages(page: Page) -> int:
         return page.locator("#chat .message").count()
@@ -205,8 +196,8 @@ def test_mock_interview_in_the_browser(server: Server, tmp_path: Path) -> None:
         page.screenshot(path=str(SHOTS / "1-grade-card.png"), full_page=True)
 
         press(page, "skip")
-        for answer in ANSWERS:
-            submit(page, answer)
+        for text in ANSWERS:
+            submit(page, text)
         page.screenshot(path=str(SHOTS / "2-more-answers.png"), full_page=True)
         page.locator("#cmd-end").click()
         page.locator("#summary").get_by_text("Interview summary").wait_for()
@@ -297,6 +288,22 @@ def start(page: Page, length: int = 3) -> None:
     page.locator("#chat").get_by_text(f"Question 1 of {length}").wait_for(timeout=WAIT_MS)
 
 
+def desktop(browser: Browser) -> Page:
+    """A page in a fresh browser context (its own storage: another person's browser)."""
+    return browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+
+
+def sees_nothing(page: Page) -> None:
+    """No running interview, nothing to resume, no progress: nobody else's data shows."""
+    page.locator("#status").get_by_text("No interview running").wait_for(timeout=WAIT_MS)
+    page.locator("#resume").click()
+    page.locator("#chat").get_by_text("No unfinished interview").wait_for(timeout=WAIT_MS)
+    page.get_by_role("tab", name="Progress").click()
+    page.locator("#progress-note").get_by_text("No scored answers of yours").wait_for(
+        timeout=WAIT_MS
+    )
+
+
 def answer(page: Page, text: str) -> None:
     before = cards(page)
     page.locator("#answer textarea").fill(text)
@@ -348,7 +355,7 @@ def test_two_browsers_are_isolated_and_a_reload_keeps_the_cards(
     shared_server: Server, chromium: Browser
 ) -> None:
     url = shared_server.wait()
-    first = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    first = desktop(chromium)
     first.goto(url)
     start(first)
     first.locator("#cmd-hint").click()
@@ -371,17 +378,11 @@ def test_two_browsers_are_isolated_and_a_reload_keeps_the_cards(
     first.screenshot(path=str(SHOTS / "8-after-reload.png"))
 
     # another browser (its own storage, as another person's) sees none of it
-    second = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    second = desktop(chromium)
     second.goto(url)
     loaded(second)
-    second.locator("#status").get_by_text("No interview running").wait_for(timeout=WAIT_MS)
-    second.locator("#resume").click()
-    second.locator("#chat").get_by_text("No unfinished interview").wait_for(timeout=WAIT_MS)
+    sees_nothing(second)
     assert second.locator("#chat").get_by_text("mkFIRST").count() == 0
-    second.get_by_role("tab", name="Progress").click()
-    second.locator("#progress-note").get_by_text("No scored answers of yours").wait_for(
-        timeout=WAIT_MS
-    )
     start(second)
     answer(second, "mkSECOND Residual connections keep gradients flowing.")
     # ... and the first browser's interview is untouched by the second's
@@ -399,7 +400,7 @@ def test_a_grader_change_applies_to_the_next_answer(
     shared_server: Server, chromium: Browser
 ) -> None:
     url = shared_server.wait()
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page = desktop(chromium)
     page.goto(url)
     page.get_by_role("tab", name="Settings").click()
     page.locator("#grader-mode").get_by_text("LLM").click()
@@ -475,25 +476,19 @@ def test_two_users_are_isolated_and_wrong_passwords_lock_out(
     server = Server(data, "--auth", "alice:pw-alice", "--auth", "bob:pw-bob")
     try:
         url = server.wait_warm()
-        alice = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        alice = desktop(chromium)
         log_in(alice, url, "alice", "pw-alice")
         start(alice)
         answer(alice, "mkALICE Attention compares queries with keys and mixes values.")
         # alice on another machine (a fresh browser): her interview and cards follow her
-        again = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        again = desktop(chromium)
         log_in(again, url, "alice", "pw-alice")
         again.locator("#chat").get_by_text("mkALICE").wait_for(timeout=WAIT_MS)
         assert cards(again) == cards(alice)
         # bob sees nothing of hers
-        bob = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        bob = desktop(chromium)
         log_in(bob, url, "bob", "pw-bob")
-        bob.locator("#status").get_by_text("No interview running").wait_for(timeout=WAIT_MS)
-        bob.locator("#resume").click()
-        bob.locator("#chat").get_by_text("No unfinished interview").wait_for(timeout=WAIT_MS)
-        bob.get_by_role("tab", name="Progress").click()
-        bob.locator("#progress-note").get_by_text("No scored answers of yours").wait_for(
-            timeout=WAIT_MS
-        )
+        sees_nothing(bob)
         bob.screenshot(path=str(SHOTS / "13-bob-sees-nothing.png"))
         # wrong passwords: slower answers, then a short lockout (even for the right one)
         statuses = []
