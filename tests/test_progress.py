@@ -149,10 +149,19 @@ def test_topic_stats_time_series_and_extremes(store: ProgressStore) -> None:
     assert [f for _, f, _ in score_over_time(store)] == pytest.approx([0.9, 0.5, 0.2])
     strongest, weakest = extremes(store, sid, n=2)
     assert [a.question_id for a in weakest] == ["q3"]  # skips are not "weakest"
-    assert [a.question_id for a in strongest] == ["q1", "q2"]
+    assert [a.question_id for a in strongest] == ["q1"]  # 50% is not a strength
     summary = session_summary(store, sid)
     assert (summary.answered, summary.skipped, summary.scored) == (3, 2, 3)
     assert summary.mean_fraction == pytest.approx((0.9 + 0.5 + 0.2) / 3)
+
+
+def test_a_weak_interview_has_no_strongest_question(store: ProgressStore) -> None:
+    sid = store.start_session("default", {})
+    for qid, fraction in (("q1", 0.25), ("q2", 0.1), ("q3", 0.55), ("q4", 0.0)):
+        record(store, sid, qid, "Attention", fraction)
+    strongest, weakest = extremes(store, sid)
+    assert strongest == []
+    assert [a.question_id for a in weakest] == ["q4", "q2"]
 
 
 def test_stats_are_per_bank(store: ProgressStore) -> None:

@@ -16,6 +16,7 @@ from interview_bot.practice.turns import ScoredQuestion, Summary, TopicScore
 from interview_bot.practice.view import escape_html, plural
 
 GENERAL = "General"
+STRONG_FROM = 0.6  # share of the maximum: where a grade card says "Good answer"
 
 
 class TopicStat(BaseModel):
@@ -84,14 +85,18 @@ def extremes(
     owner: str | None = None,
 ) -> tuple[list[Attempt], list[Attempt]]:
     """(strongest, weakest) questions by their latest scored answer: up to ``n`` each, the
-    weakest from the lower half, so no question is in both. Skips are in neither."""
+    weakest from the lower half, so no question is in both, and a strongest one at least a
+    good answer (STRONG_FROM): the best of a weak interview is not a strength. Skips are in
+    neither."""
     latest: dict[str, Attempt] = {}
     for a in store.attempts(session_id, bank, kinds=("answer",), owner=owner):
         if a.fraction is not None:
             latest[a.question_id] = a
     ranked = sorted(latest.values(), key=lambda a: (a.fraction or 0.0, a.id))
     weakest = ranked[: min(n, len(ranked) // 2)]
-    strongest = [a for a in reversed(ranked) if a not in weakest][:n]
+    strongest = [
+        a for a in reversed(ranked) if a not in weakest and (a.fraction or 0.0) >= STRONG_FROM
+    ][:n]
     return strongest, weakest
 
 
