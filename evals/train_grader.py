@@ -56,6 +56,7 @@ from interview_bot.evaluation.metrics import summarize  # noqa: E402
 from interview_bot.grading.answer_text import read_answer  # noqa: E402
 from interview_bot.grading.calibration import CALIBRATION_PATH, SCALE, Calibration  # noqa: E402
 from interview_bot.grading.evidence import FEATURES  # noqa: E402
+from interview_bot.grading.offline import OfflineGrader  # noqa: E402
 from interview_bot.grading.pair import ADAPTER_PATH, PairInput, pad, pool, tokenize  # noqa: E402
 from interview_bot.grading.result import GradingTarget  # noqa: E402
 from interview_bot.settings import load_settings  # noqa: E402
@@ -453,13 +454,13 @@ def split_for_blend(rows: Sequence[Row], idx: Sequence[int]) -> tuple[list[int],
     return learn, hold
 
 
-def features_for(bot: InterviewBot, rows: Sequence[Row], saved: Path | None) -> np.ndarray:
-    """Evidence features of every row; ``saved`` keeps them between runs (same rows)."""
+def features_for(grader: OfflineGrader, rows: Sequence[Row], saved: Path | None) -> np.ndarray:
+    """Evidence features of every row as ``grader`` measures them; ``saved`` keeps them
+    between runs (same rows)."""
     if saved is not None and saved.exists():
         X = np.load(saved)
         if len(X) == len(rows):
             return X
-    grader = bot.graders.offline
     started = time.perf_counter()
     out = []
     for start in range(0, len(rows), 64):
@@ -498,7 +499,10 @@ def main() -> None:
     print(f"{len(rows)} rows: {len(fit)} to fit, {len(test)} test", flush=True)
     folder = args.out or (ADAPTER_PATH.parent if args.write else None)
     today = datetime.date.today().isoformat()
-    X = features_for(bot, rows, args.features)
+    shipped = bot.graders.offline
+    # the bundled model's evidence, not the tuned model's (train_contrastive.py)
+    plain = OfflineGrader(shipped.embedder, shipped.rubric, calibration=None)
+    X = features_for(plain, rows, args.features)
     y = np.array([r.label * 5 for r in rows])
     w = np.array([r.weight for r in rows])
     calibration = model_dict(X[fit], y[fit], f"features-{today}", sample_weight=w[fit], pair=False)

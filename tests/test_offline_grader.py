@@ -31,15 +31,15 @@ INJECTIONS = [
 # Known limitations of the shipped grader (measured in README, "Evals"): strict xfails, so a
 # better grader that passes them fails the suite until the mark is removed.
 UNDERRATED = pytest.mark.xfail(
-    strict=True, reason="a complete answer the embedding grader underrates (3.2 of 5)"
+    strict=True, reason="a complete answer the embedding grader underrates (3.4 of 5)"
 )
 FOOLED = pytest.mark.xfail(
-    strict=True, reason="fluent wrong answer: shares the reference's words, scores about 3"
+    strict=True, reason="fluent wrong answer: a negated claim in the reference's words, 2.3 of 5"
 )
 
 # (question, answer) pairs an interviewer grades right, and fluent ones that are wrong
 RIGHT = [
-    pytest.param(PE, COMPLETE, marks=UNDERRATED),
+    (PE, COMPLETE),
     (
         MASKING,
         "You add a mask matrix to the attention scores before the softmax: positions that must "
@@ -63,11 +63,10 @@ RIGHT = [
     ),
 ]
 WRONG = [
-    pytest.param(
+    (
         MASKING,
         "Masking means we randomly drop 15 percent of the attention weights during training, "
         "like dropout, to regularize the model.",
-        marks=FOOLED,
     ),
     (
         MODELS,
@@ -267,4 +266,4 @@ def test_grade_card_fields(seeded_bot: InterviewBot) -> None:
     covered = grade.covered[0]
     assert covered.evidence and covered.evidence in COMPLETE
     assert grade.grader == "offline" and grade.fallback_reason is None
-    assert "+features-" in grade.rubric_version
+    assert "features-" in grade.rubric_version

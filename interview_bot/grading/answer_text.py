@@ -72,6 +72,7 @@ _GRADER_TALK = re.compile(
 )
 _DONT_KNOW = re.compile(
     r"^\W*(i\s*(really\s*)?(do\s*n[o']?t|dont|don’t)\s*know|no\s*idea|not\s*sure|idk|dunno|"
+    r"i\s*(am|'m|’m|m)\s*not\s*(sure|certain)|"
     r"pass|skip|no\s*clue|i\s*(can[' ]?t|cannot)\s*remember|i\s*have\s*no\s*idea|"
     r"vet ikke|jeg vet ikke|no lo s[eé]|keine ahnung|je ne sais pas|n/?a|none|nothing|\?+)\b",
     re.IGNORECASE,
@@ -150,7 +151,7 @@ def is_non_answer(content: str) -> bool:
 
 _UNSURE = re.compile(
     r"^\W*(i\s*(really\s*)?(do\s*n[o']?t|dont|don’t)\s*know|no\s*idea|not\s*sure|idk|no\s*clue|"
-    r"i'?m\s*not\s*sure|i\s*(can[' ]?t|cannot)\s*remember)\b",
+    r"i\s*(am|'m|’m|m)?\s*not\s*(sure|certain)|i\s*(can[' ]?t|cannot)\s*remember)\b",
     re.IGNORECASE,
 )
 

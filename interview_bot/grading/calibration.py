@@ -2,8 +2,9 @@
 
 The model is a blend of a ridge regression and a small gradient-boosted tree ensemble over
 named evidence values (:data:`interview_bot.grading.evidence.FEATURES` and the pair model's
-``pair_score``), predicting a 0-5 grade (rescaled to other scales). ``evals/train_grader.py``
-fits it on graded interview answers and Mohler et al. (2011) and writes
+``pair_score``), predicting a 0-5 grade (rescaled to other scales). ``evals/train_contrastive.py``
+fits it on graded interview answers and Mohler et al. (2011) over the evidence of the tuned
+model (:mod:`interview_bot.grading.tuned`, named by ``embedder``) and writes
 ``calibration.json``; its version travels with every offline grade.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from interview_bot.errors import InterviewBotError
-from interview_bot.grading.evidence import FEATURES
+from interview_bot.grading.evidence import COVERED, FEATURES
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 SCALE = 5.0  # the fitted model predicts on 0..SCALE
@@ -58,6 +59,8 @@ class Calibration:
     learning_rate: float
     init: float
     blend: float  # share of the tree ensemble in the prediction
+    embedder: str | None = None  # version of the tuned model the evidence came from, if any
+    point_cut: float = COVERED  # key-point coverage from which the card marks a point covered
 
     def row(self, values: dict[str, float]) -> np.ndarray:
         """One row of :meth:`predict`'s input from named values."""
@@ -104,6 +107,8 @@ class Calibration:
             learning_rate=float(gbm["learning_rate"]),
             init=float(gbm["init"]),
             blend=float(data["blend"]),
+            embedder=data.get("embedder"),
+            point_cut=float(data.get("point_cut", COVERED)),
         )
 
 

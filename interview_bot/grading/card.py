@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from interview_bot.grading.answer_text import ReadAnswer
-from interview_bot.grading.evidence import COVERED, Evidence
+from interview_bot.grading.evidence import Evidence
 from interview_bot.grading.result import CriterionScore, GradedExample, KeyPointResult
 from interview_bot.grading.rubric import Rubric
 
@@ -26,6 +26,8 @@ class Measured:
     point_pairs: list[float]  # its verdict per key point
     predicted: float  # calibrated, 0..SCALE
     example: tuple[GradedExample, float] | None  # the matching graded example, its cosine
+    point_cut: float  # key-point coverage (embedding evidence) from which a point is covered
+    topical: float | None  # an unsure answer's closeness to the reference (bundled model)
 
 
 def key_point_results(m: Measured, fraction: float) -> list[KeyPointResult]:
@@ -37,7 +39,7 @@ def key_point_results(m: Measured, fraction: float) -> list[KeyPointResult]:
     for k, point in enumerate(m.points):
         # the pair model's verdict, or without one the embedding evidence alone
         coverage = m.point_pairs[k] if m.point_pairs else ev.keypoint_recall[k]
-        cut = POINT_COVERED if m.point_pairs else COVERED
+        cut = POINT_COVERED if m.point_pairs else m.point_cut
         covered = coverage >= cut and fraction >= 0.1 and bool(ev.sentences)
         best = ev.best_sentence[k] if k < len(ev.best_sentence) else 0
         out.append(

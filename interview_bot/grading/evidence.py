@@ -48,7 +48,7 @@ FEATURES = (
 )
 MAX_SENTENCES = 40
 SHORT_REFERENCE = 60  # words: a reference this short is aligned against whole
-COVERED = 0.55  # a key point counts as covered on the grade card from this coverage on
+COVERED = 0.55  # the grade card marks a key point covered from this coverage on (bundled model)
 _FEATURE_COVERED = 0.62  # the stricter cut the calibration's "keypoint_covered" was fitted with
 
 

@@ -9,7 +9,6 @@ from interview_bot.grading.answer_text import (
     asks_for_explanation,
     is_non_answer,
     looks_english,
-    opens_unsure,
     restates,
     words,
 )
@@ -20,12 +19,17 @@ UNSURE_SIMILARITY = 0.3  # "not sure, maybe ..." with nothing this close to the 
 
 
 def apply_guards(
-    predicted: float, question: str, read: ReadAnswer, v: dict[str, float]
+    predicted: float,
+    question: str,
+    read: ReadAnswer,
+    v: dict[str, float],
+    topical: float | None,
 ) -> tuple[float, list[str]]:
-    """The explicit rules on top of the calibrated score, and the notes that explain them."""
+    """The explicit rules on top of the calibrated score, and the notes that explain them.
+    ``topical`` is set for an answer that opens unsure: its closeness to the reference."""
     content = read.content
     notes: list[str] = []
-    if is_non_answer(content) or (opens_unsure(content) and v["sentence_sim"] < UNSURE_SIMILARITY):
+    if is_non_answer(content) or (topical is not None and topical < UNSURE_SIMILARITY):
         predicted = 0.0
         notes.append("No answer to grade: say what you know, even partially.")
     elif (

@@ -1,9 +1,10 @@
-"""The offline grader: a pair model that reads reference and answer together, embedding
-evidence, a calibrated score, and a card that agrees with itself.
+"""The offline grader: embedding evidence from a model tuned to tell right from wrong, a
+calibrated score, and a card that agrees with itself.
 
 No network, no GPU. The score comes from :mod:`interview_bot.grading.calibration`, fitted on
-graded interview answers, over the pair model's verdict (:mod:`interview_bot.grading.pair`)
-and the embedding evidence (:mod:`interview_bot.grading.evidence`). A key point counts as
+graded interview answers, over the embedding evidence (:mod:`interview_bot.grading.evidence`)
+measured with the tuned model (:mod:`interview_bot.grading.tuned`) and, when a calibration
+names it, the pair model's verdict (:mod:`interview_bot.grading.pair`). A key point counts as
 covered when the pair model finds the answer states it, not when it shares its words. Rules
 the data cannot teach a regression are explicit: a non-answer scores 0, a keyword list and
 a restatement of the question are capped, and text addressed to the grader is set aside
@@ -18,11 +19,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from interview_bot.grading.answer_text import read_answer
+from interview_bot.errors import InterviewBotError
+from interview_bot.grading.answer_text import opens_unsure, read_answer
 from interview_bot.grading.calibration import SCALE, Calibration, load_calibration
 from interview_bot.grading.card import Measured, criteria, feedback, key_point_results
 from interview_bot.grading.choice import OFFLINE, GraderChoice
-from interview_bot.grading.evidence import FEATURES, Evidence, extract
+from interview_bot.grading.evidence import COVERED, FEATURES, Evidence, extract
 from interview_bot.grading.guards import apply_guards
 from interview_bot.grading.pair import PairInput, PairModel, load_pair_model
 from interview_bot.grading.plugins import GraderContext
@@ -33,6 +35,7 @@ from interview_bot.grading.result import (
     GradingTarget,
 )
 from interview_bot.grading.rubric import Rubric
+from interview_bot.grading.tuned import ADAPTER_PATH, load_tuned_embedder
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import select_points
 
@@ -52,6 +55,7 @@ class OfflineGrader:
         rubric: Rubric,
         calibration: Calibration | bool | None = True,
         pair: PairModel | None = None,
+        evidence_embedder: Embedder | None = None,
     ) -> None:
         self.embedder = embedder
         # True: the shipped calibration; None: uncalibrated (used while fitting one).
@@ -60,6 +64,7 @@ class OfflineGrader:
         )
         self.rubric = rubric
         self._pair = pair
+        self._evidence_embedder = evidence_embedder
         self._derived: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._lock = threading.Lock()
 
@@ -69,6 +74,25 @@ class OfflineGrader:
         if self._pair is None and self.calibration is not None and self.calibration.uses_pair:
             self._pair = load_pair_model()
         return self._pair
+
+    @property
+    def evidence_embedder(self) -> Embedder:
+        """The model the evidence is measured with: the tuned one when the calibration was
+        fitted on its evidence (loaded on first use), else the bundled one."""
+        if self._evidence_embedder is None:
+            wanted = self.calibration.embedder if self.calibration else None
+            if wanted is None:
+                self._evidence_embedder = self.embedder
+            else:
+                tuned = load_tuned_embedder()
+                if tuned.version != wanted:
+                    raise InterviewBotError(
+                        f"calibration.json was fitted on the model adapter {wanted}, but "
+                        f"{ADAPTER_PATH.name} is {tuned.version}; rerun "
+                        "`python evals/train_contrastive.py --write`"
+                    )
+                self._evidence_embedder = tuned
+        return self._evidence_embedder
 
     # -- evidence ---------------------------------------------------------------------------
     def _points(self, target: GradingTarget) -> list[str]:
@@ -93,7 +117,7 @@ class OfflineGrader:
         for target, answer in zip(targets, answers, strict=True):
             content = read_answer(answer).content
             items.append((target.question, _references(target), self._points(target), content))
-        return extract(self.embedder, items)
+        return extract(self.evidence_embedder, items)
 
     def _measure(self, targets: Sequence[GradingTarget], answers: Sequence[str]) -> list[Measured]:
         reads = [read_answer(a) for a in answers]
@@ -134,9 +158,21 @@ class OfflineGrader:
                 per_point[i],
                 float(predicted[i]),
                 self._nearest_example(targets[i], reads[i].content),
+                self.calibration.point_cut if self.calibration else COVERED,
+                self._topical(targets[i], points[i], reads[i].content),
             )
             for i in range(len(targets))
         ]
+
+    def _topical(self, target: GradingTarget, points: list[str], content: str) -> float | None:
+        """For an answer that opens unsure ("not sure, maybe ..."): its closeness to the
+        reference as the bundled model measures it. The tuned model is trained to rank the
+        answers to one question, so its cosines do not suit a fixed cut."""
+        if not opens_unsure(content):
+            return None
+        references = [*_references(target), " ".join(points)]
+        vectors = self.embedder.encode([content, *(r for r in references if r)])
+        return float((vectors[1:] @ vectors[0]).max())
 
     def _nearest_example(
         self, target: GradingTarget, content: str
@@ -204,7 +240,9 @@ class OfflineGrader:
             example, cosine = m.example
             share = EXAMPLE_WEIGHT * (cosine - EXAMPLE_MATCH) / (1 - EXAMPLE_MATCH)
             predicted = (1 - share) * predicted + share * example.score / example.max_score * SCALE
-        predicted, guard_notes = apply_guards(predicted, target.question, m.read, m.evidence.values)
+        predicted, guard_notes = apply_guards(
+            predicted, target.question, m.read, m.evidence.values, m.topical
+        )
         return float(np.clip(predicted, 0.0, SCALE)), notes + guard_notes
 
     def _card(self, target: GradingTarget, answer: str, m: Measured) -> Grade:

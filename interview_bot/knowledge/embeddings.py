@@ -108,9 +108,11 @@ class Embedder:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
 
-    @staticmethod
-    def _key(text: str) -> str:
-        return hashlib.sha256(f"{MODEL_NAME}\x1f{text}".encode()).hexdigest()
+    # what cache keys are made of: a model with other weights caches under its own name
+    weights = MODEL_NAME
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.weights}\x1f{text}".encode()).hexdigest()
 
     def encode_raw(self, texts: Sequence[str]) -> np.ndarray:
         """Run the model on ``texts`` with no cache (what benchmarks compare against)."""
