@@ -44,7 +44,7 @@ lint: install-dev
 	$(BIN)/ruff format --check interview_bot tests evals
 
 typecheck: install-dev
-	$(BIN)/mypy interview_bot
+	$(BIN)/mypy interview_bot evals
 
 test: install-dev system-deps lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider

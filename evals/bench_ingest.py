@@ -158,7 +158,7 @@ def ingest_timing(n: int) -> dict[str, object]:
         cpu, started = time.process_time(), time.perf_counter()
         report = bot.ingest([folder], wait=0)
         ingest_s, ingest_cpu = time.perf_counter() - started, time.process_time() - cpu
-    row = {
+    row: dict[str, object] = {
         "questions": n,
         "canonical": report.questions,
         "ingest_s": round(ingest_s, 1),

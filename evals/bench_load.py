@@ -87,7 +87,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 def peak_rss_mb(pid: int) -> float | None:
     """Peak resident memory of a running process: psutil if installed, else /proc VmHWM."""
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         info = psutil.Process(pid).memory_full_info()
         peak = getattr(info, "peak_wset", None) or getattr(info, "peak_rss", None)
@@ -348,7 +348,7 @@ def bench(
     """Each (sessions, think time) level ``reps`` times; the median of each figure."""
     out: dict[str, Any] = {}
     for level, think_s in levels:
-        runs = []
+        runs: list[dict[str, Any]] = []
         for rep in range(reps):
             cpu_server, cpu_client = process_cpu_s(pid), own_cpu_s()
             outcome, wall, markers = asyncio.run(run_level(url, level, answers, think_s))
@@ -375,7 +375,7 @@ def bench(
                 f"p50 {runs[-1]['p50_s']:.2f} s, p95 {runs[-1]['p95_s']:.2f} s, "
                 f"{len(problems)} errors"
             )
-        summary = {
+        summary: dict[str, Any] = {
             key: statistics.median(r[key] for r in runs)
             for key in runs[0]
             if isinstance(runs[0][key], float)

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -105,7 +105,8 @@ def train(rows: Sequence[tg.Row], idx: Sequence[int], epochs: int) -> dict[str, 
     torch.manual_seed(tg.SEED)
     rng = random.Random(tg.SEED)
     model = SentenceTransformer(str(model_path()), device="cpu")
-    bert, tokenizer = model[0].auto_model, model[0].tokenizer
+    bert: Any = model[0].auto_model
+    tokenizer = model[0].tokenizer
     wrapped = add_lora(bert)
     params = [p for m in wrapped.values() for p in (m.lora_a, m.lora_b)]
     optimiser = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
@@ -163,7 +164,7 @@ def save_adapter(wrapped: dict[str, LoRALinear], path: Path) -> str:
     version = f"tuned-minilm-{datetime.date.today().isoformat()}-{digest}"
     meta = {"version": version, "modules": sorted(wrapped), "scale": ALPHA / RANK, "rank": RANK}
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **cast("dict[str, Any]", arrays))
     return version
 
 

@@ -35,7 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -447,7 +447,8 @@ BLEND_SHARE = 25  # percent of the fitting questions held out of the pair model 
 
 def split_for_blend(rows: Sequence[Row], idx: Sequence[int]) -> tuple[list[int], list[int]]:
     """``idx`` split by question: rows for the pair model, rows for fitting the blend."""
-    learn, hold = [], []
+    learn: list[int] = []
+    hold: list[int] = []
     for i in idx:
         bucket = int(rows[i].group.rsplit(":", 1)[-1], 16) % 100
         (hold if bucket < BLEND_SHARE else learn).append(i)
@@ -462,7 +463,7 @@ def features_for(grader: OfflineGrader, rows: Sequence[Row], saved: Path | None)
         if len(X) == len(rows):
             return X
     started = time.perf_counter()
-    out = []
+    out: list[np.ndarray] = []
     for start in range(0, len(rows), 64):
         chunk = rows[start : start + 64]
         targets = [r.target for r in chunk]
@@ -564,7 +565,9 @@ def pair_blend(
     version = f"pair-blend-{datetime.date.today().isoformat()}"
     if folder is not None:  # written now: the slow part is done whatever happens next
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(folder / ADAPTER_PATH.name, **top.adapter(version))
+        np.savez_compressed(
+            folder / ADAPTER_PATH.name, **cast("dict[str, Any]", top.adapter(version))
+        )
     pair = np.zeros(len(rows))
     pair[hold + test] = predict(top, cache, hold + test)
     calibration = model_dict(
