@@ -114,7 +114,10 @@ def test_noise_scores_at_most_half_a_point(seeded_bot: InterviewBot, answer: str
     assert grade.score <= 0.5 and not grade.covered
 
 
-@pytest.mark.parametrize("answer", ["", "   ", "I don't know", "No idea, sorry.", "pass"])
+@pytest.mark.parametrize(
+    "answer",
+    ["", "   ", "I don't know", "No idea, sorry.", "pass", "I am not sure.", "I'm not certain"],
+)
 def test_non_answers_score_zero_with_every_criterion_at_the_bottom(
     seeded_bot: InterviewBot, answer: str
 ) -> None:
@@ -167,6 +170,15 @@ def test_injection_does_not_move_the_score(
         tricked = _grade(seeded_bot, attack)
         assert tricked.score == pytest.approx(honest.score, abs=0.25), attack
         assert "addressed to the grader" in tricked.feedback
+
+
+def test_unsure_with_a_guess_far_from_the_reference_is_a_non_answer(
+    seeded_bot: InterviewBot,
+) -> None:
+    """Closeness is measured with the bundled model here: the tuned one places any short
+    on-topic text near the reference (an unsure answer at 0.7), so its cosine cannot say it."""
+    assert _grade(seeded_bot, "I am not sure, maybe it makes the GPU faster").score == 0.0
+    assert _grade(seeded_bot, "Not sure, but " + PARTIAL.lower()).score > 0.5
 
 
 def test_unsure_plus_a_note_to_the_grader_is_a_non_answer(seeded_bot: InterviewBot) -> None:

@@ -96,6 +96,7 @@ def test_the_training_script_writes_a_loadable_adapter_and_calibration(
     tuned = TunedEmbedder(out / ADAPTER_PATH.name)
     calibration = Calibration.from_dict(json.loads((out / "calibration.json").read_text()))
     assert calibration.embedder == tuned.version
+    assert 0.4 <= calibration.point_cut <= 0.95  # fitted, not the bundled model's default
     shipped = seeded_bot.graders.offline
     grader = OfflineGrader(shipped.embedder, shipped.rubric, calibration, evidence_embedder=tuned)
     target = GradingTarget(question="Which models are encoder-only?", reference=REFERENCE)

@@ -5,7 +5,8 @@ No network, no GPU. The score comes from :mod:`interview_bot.grading.calibration
 graded interview answers, over the embedding evidence (:mod:`interview_bot.grading.evidence`)
 measured with the tuned model (:mod:`interview_bot.grading.tuned`) and, when a calibration
 names it, the pair model's verdict (:mod:`interview_bot.grading.pair`). A key point counts as
-covered when the pair model finds the answer states it, not when it shares its words. Rules
+covered when that evidence finds the answer states it, at a cut fitted for the model that
+measured it (``point_cut``), not when it shares its words. Rules
 the data cannot teach a regression are explicit: a non-answer scores 0, a keyword list and
 a restatement of the question are capped, and text addressed to the grader is set aside
 before anything is measured, so it can neither raise nor lower the grade.
