@@ -52,28 +52,15 @@ EPOCHS, LR, SCALE_LAMBDA, MAX_TOKENS = 2, 5e-4, 20.0, 160
 PER_BATCH = 24  # answers to one question per step, beside its reference
 
 
-class LoRALinear(nn.Module):
-    def __init__(self, base: nn.Linear) -> None:
-        super().__init__()
-        self.base = base
-        self.lora_a = nn.Parameter(
-            torch.randn(RANK, base.in_features) / math.sqrt(base.in_features)
-        )
-        self.lora_b = nn.Parameter(torch.zeros(base.out_features, RANK))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * (ALPHA / RANK)
-
-
-def add_lora(bert: Any) -> dict[str, LoRALinear]:
+def add_lora(bert: Any) -> dict[str, tg.LoRALinear]:
     for p in bert.parameters():
         p.requires_grad_(False)
-    wrapped: dict[str, LoRALinear] = {}
+    wrapped: dict[str, tg.LoRALinear] = {}
     for i, layer in enumerate(bert.encoder.layer):
         for name, module in list(layer.named_modules()):
             if isinstance(module, nn.Linear) and name.endswith(TARGETS):
                 parent = layer.get_submodule(name.rsplit(".", 1)[0]) if "." in name else layer
-                lora = LoRALinear(module)
+                lora = tg.LoRALinear(module, RANK, ALPHA)
                 setattr(parent, name.rsplit(".", 1)[-1], lora)
                 wrapped[f"encoder.layer.{i}.{name}"] = lora
     return wrapped
@@ -98,7 +85,7 @@ def cosent(cos: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(torch.cat([torch.zeros(1), gaps]), dim=0)
 
 
-def train(rows: Sequence[tg.Row], idx: Sequence[int], epochs: int) -> dict[str, LoRALinear]:
+def train(rows: Sequence[tg.Row], idx: Sequence[int], epochs: int) -> dict[str, tg.LoRALinear]:
     """LoRA factors for every layer of the bundled model, trained on ``idx`` (CoSENT)."""
     from sentence_transformers import SentenceTransformer
 
@@ -153,7 +140,7 @@ def train(rows: Sequence[tg.Row], idx: Sequence[int], epochs: int) -> dict[str, 
     return wrapped
 
 
-def save_adapter(wrapped: dict[str, LoRALinear], path: Path) -> str:
+def save_adapter(wrapped: dict[str, tg.LoRALinear], path: Path) -> str:
     """The LoRA factors (float16) and their metadata, in the format the grader loads;
     returns the adapter's version."""
     arrays: dict[str, np.ndarray] = {}

@@ -253,16 +253,19 @@ def additive_mask(mask: torch.Tensor) -> torch.Tensor:
 
 
 class LoRALinear(nn.Module):
-    def __init__(self, base: nn.Linear) -> None:
+    """A frozen linear layer plus a trainable low-rank update, scaled by alpha / rank."""
+
+    def __init__(self, base: nn.Linear, rank: int = RANK, alpha: float = ALPHA) -> None:
         super().__init__()
         self.base = base
+        self.scale = alpha / rank
         self.lora_a = nn.Parameter(
-            torch.randn(RANK, base.in_features) / math.sqrt(base.in_features)
+            torch.randn(rank, base.in_features) / math.sqrt(base.in_features)
         )
-        self.lora_b = nn.Parameter(torch.zeros(base.out_features, RANK))
+        self.lora_b = nn.Parameter(torch.zeros(base.out_features, rank))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * (ALPHA / RANK)
+        return self.base(x) + (x @ self.lora_a.T @ self.lora_b.T) * self.scale
 
 
 class Top(nn.Module):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,23 @@ from interview_bot.knowledge.embeddings import Embedder, get_embedder
 from interview_bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_training(script: str, *args: str) -> str:
+    """Run an evals/ training script offline, as a person would; its output, once it has
+    succeeded and reported on the test split."""
+    done = subprocess.run(
+        [sys.executable, f"evals/{script}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "test split (questions never fitted)" in done.stdout
+    return done.stdout
+
 
 KNOWLEDGE = ROOT / "knowledge"
 QUIZ = KNOWLEDGE / "transformer-quiz-no.md"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ import pytest
 
 from interview_bot.grading.calibration import Calibration
 from interview_bot.grading.pair import ADAPTER_PATH, PairInput, PairModel
-from tests.conftest import ROOT
+from tests.conftest import run_training
 
 QUESTION = "Why is the dot product in attention scaled by sqrt(d_k)?"
 REFERENCE = (
@@ -35,16 +33,7 @@ def test_a_broken_adapter_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_training_script_writes_a_loadable_adapter_and_calibration(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "evals/train_grader.py", "--tiny", "--pair", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "test split (questions never fitted)" in done.stdout
+    run_training("train_grader.py", "--tiny", "--pair", "--out", str(out))
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     model = PairModel(out / ADAPTER_PATH.name)
     rows = [

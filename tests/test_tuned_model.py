@@ -5,9 +5,6 @@ adapter is a clear error; the training script makes a loadable one on a tiny sub
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +17,7 @@ from interview_bot.grading.offline import OfflineGrader
 from interview_bot.grading.result import GradingTarget
 from interview_bot.grading.tuned import ADAPTER_PATH, TunedEmbedder, load_tuned_embedder
 from interview_bot.knowledge.embeddings import Embedder
-from tests.conftest import ROOT
+from tests.conftest import run_training
 
 REFERENCE = "BERT is an encoder-only model; GPT is a decoder-only model."
 RIGHT = "BERT uses only the encoder stack, while GPT uses only the decoder stack."
@@ -83,16 +80,7 @@ def test_the_training_script_writes_a_loadable_adapter_and_calibration(
     seeded_bot: InterviewBot, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "evals/train_contrastive.py", "--tiny", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "test split (questions never fitted)" in done.stdout
+    run_training("train_contrastive.py", "--tiny", "--out", str(out))
     tuned = TunedEmbedder(out / ADAPTER_PATH.name)
     calibration = Calibration.from_dict(json.loads((out / "calibration.json").read_text()))
     assert calibration.embedder == tuned.version
