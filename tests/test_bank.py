@@ -61,7 +61,10 @@ def test_questions_with_nothing_close_need_a_reference(seed_bank: Bank) -> None:
         in needing
     )
     assert "Why do modern LLMs prefer Pre-LN?" in needing
-    assert len(needing) == 7
+    # No answer says why the two are added rather than concatenated; a sentence that only
+    # says "positional encoding adds a vector" is no reference for it.
+    assert "Why are positional embeddings added, not concatenated?" in needing
+    assert len(needing) == 8
     assert not set(needing) & {q.question for q in seed_bank.gradable}
 
 

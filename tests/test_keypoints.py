@@ -112,6 +112,22 @@ def test_a_list_of_short_items_is_one_statement_under_its_subject() -> None:
     ]
 
 
+def test_a_sentence_opening_on_a_pronoun_stays_with_the_one_it_refers_to() -> None:
+    text = (
+        '- **Value (V) matrix:** Projects the input embedding into a "value" vector. This '
+        "represents the actual information content that is mixed into the output.\n"
+        "- The FFN is applied to each token independently. It typically has two linear "
+        "layers with a ReLU in between. Attention mixes information across tokens."
+    )
+    assert candidates(text) == [
+        'Value (V) matrix: Projects the input embedding into a "value" vector; this '
+        "represents the actual information content that is mixed into the output.",
+        "The FFN is applied to each token independently; it typically has two linear "
+        "layers with a ReLU in between.",
+        "Attention mixes information across tokens.",
+    ]
+
+
 def test_vs_and_eg_do_not_end_a_sentence() -> None:
     text = (
         'Order matters (e.g., "Dog bites man" vs. "Man bites dog"). '
@@ -155,6 +171,7 @@ def test_every_key_point_of_the_bundled_bank_reads_as_a_statement(
             assert not point.rstrip().endswith((":", ",")), point
             assert not re.search(r"\b(dk|dmodel)\b", point), point
             assert not re.fullmatch(r"[^a-z]*=[^a-z]*", point), point
+            assert not re.match(r"(This|It) (represents|typically|penalizes)", point), point
         if len(q.key_points) > MIN_POINTS:  # two may be close: a short answer says little else
             vectors = embedder.encode(q.key_points)
             sims = vectors @ vectors.T - np.eye(len(q.key_points)) * 2

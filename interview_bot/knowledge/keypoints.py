@@ -53,6 +53,10 @@ _ASIDE = re.compile(r"\((for completeness|optional|aside|bonus)\)", re.IGNORECAS
 _PRONOUN_START = re.compile(r"^[a-z_]+\w* (is|are)\b")
 _DEMONSTRATIVE = re.compile(r"\b(this|that|these|those|it)\b", re.IGNORECASE)
 _GENERIC_LABEL = re.compile(r"\b(they|it|this|these)\b", re.IGNORECASE)
+# A sentence opening with one of these leans on the sentence before it ("This represents
+# what the token is looking for."): it stays attached to that sentence.
+_ANAPHORA = re.compile(r"^(This|It|These|They|That|Such)\s+(?=[a-z])")
+_MAX_JOINED_WORDS = 60
 
 
 def _plain(text: str) -> str:
@@ -233,10 +237,24 @@ def _emit(nodes: list[_Node], ancestors: list[_Node], out: list[tuple[str, list[
             sentences = [s.strip() for s in _SENTENCE_END.split(node.text)]
             if len(sentences) > 1 and not sentences[-1].endswith((".", "!", "?", ")")):
                 sentences.pop()  # prose whose last sentence stops short was cut off
-            for sentence in sentences:
+            for sentence in _attach_anaphora(sentences):
                 if is_statement(sentence):
                     out.append((sentence, [sentence]))
         _emit(node.children, [*ancestors, node], out)
+
+
+def _attach_anaphora(sentences: list[str]) -> list[str]:
+    """Sentences with each one that opens on a pronoun ("It typically has two linear
+    layers.") joined to the sentence it refers back to, so no point starts mid-thought."""
+    out: list[str] = []
+    for sentence in sentences:
+        if out and _ANAPHORA.match(sentence) and out[-1].endswith("."):
+            joined = f"{out[-1][:-1]}; {sentence[:1].lower()}{sentence[1:]}"
+            if len(joined.split()) <= _MAX_JOINED_WORDS:
+                out[-1] = joined
+                continue
+        out.append(sentence)
+    return out
 
 
 def _table_points(rows: list[list[str]]) -> list[str]:
