@@ -133,9 +133,7 @@ def test_search_eval_on_a_bank_of_other_questions(tmp_path: Path) -> None:
     datasets = bot.settings.datasets_dir
     bot.ingest([datasets / "ml_bank.json"], bank="ml")
     assert len(bot.questions("ml")) == 125
-    cases = [
-        c for c in load_search_cases(datasets / ML_QUERIES) if c.fields["split"] == "test"
-    ]
+    cases = [c for c in load_search_cases(datasets / ML_QUERIES) if c.fields["split"] == "test"]
     assert len(cases) >= 400
     report = run_search_eval(
         lambda q, k: bot.search(q, k=k, bank="ml"), bot.questions("ml"), cases, file=ML_QUERIES
