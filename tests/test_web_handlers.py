@@ -352,6 +352,10 @@ def test_progress_tab_plots_table_and_exports(
     assert "| topic | scored | skipped | mean % | hinted | last practised | due |" in table
     assert list(over_time["score"]) == [50.0, 70.0] and "2 scored answers" in note
     assert str(over_time["time"].dtype).startswith("datetime64")
+    # the time axis spans half an hour either side (one answer's axis showed ".424")
+    start, end = progress.time_window(over_time) or [0.0, 0.0]
+    assert start == over_time["time"].min().timestamp() - 1800
+    assert end == over_time["time"].max().timestamp() + 1800
     assert list(mastery.columns) == [
         "topic",
         "scored",
@@ -365,6 +369,7 @@ def test_progress_tab_plots_table_and_exports(
     # someone else's progress tab is empty, and they cannot export this interview
     other = UserState(owner="someone-else", session_id=user.session_id)
     assert len(progress.refresh(other)[0]) == 0
+    assert progress.time_window(progress.refresh(other)[0]) is None
     assert progress.export(other)[2] == "No interview to export yet."
     md, js, note = progress.export(user)
     assert md and js and Path(md).read_text().startswith(f"# Interview session {user.session_id}")

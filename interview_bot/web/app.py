@@ -324,7 +324,8 @@ def build_app(bot: Any, settings: Settings, progress: ProgressStore | None = Non
         chat.change(None, js=FOLLOW_JS)
 
         def refresh_all(u: UserState, request: gr.Request) -> tuple[Any, Any, str]:
-            return prog_h.refresh(identify(u, request))
+            frame, table, note = prog_h.refresh(identify(u, request))
+            return gr.ScatterPlot(value=frame, x_lim=prog_h.time_window(frame)), table, note
 
         def export_fn(u: UserState, request: gr.Request) -> tuple[Any, ...]:
             md, js, note = prog_h.export(identify(u, request))

@@ -18,6 +18,7 @@ from interview_bot.web.banks import bank_label
 from interview_bot.web.render import escape_text
 from interview_bot.web.state import UserState
 
+TIME_PAD = pd.Timedelta(minutes=30)
 MASTERY_COLUMNS = ["topic", "scored", "skipped", "mean %", "hinted", "last practised", "due"]
 
 
@@ -35,6 +36,17 @@ class ProgressHandlers:
                 "session": [str(s) for _, _, s in rows],
             }
         )
+
+    @staticmethod
+    def time_window(frame: pd.DataFrame) -> list[float] | None:
+        """The plot's time axis, in seconds: half an hour either side of the answers, so a
+        first answer (or a few a minute apart) gets clock labels, not milliseconds."""
+        if frame.empty:
+            return None
+        return [
+            (frame["time"].min() - TIME_PAD).timestamp(),
+            (frame["time"].max() + TIME_PAD).timestamp(),
+        ]
 
     def mastery_frame(self, user: UserState) -> pd.DataFrame:
         """Per topic: scored answers, skips (apart), mean score, answers after hints, last
