@@ -5,16 +5,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from interview_bot.errors import StoreError
+from interview_bot.errors import InterviewBotError, StoreError
 from interview_bot.grading.choice import GraderChoice
 from interview_bot.grading.pool import GraderPool
 from interview_bot.grading.result import Grade, Grader, GradingTarget
-from interview_bot.knowledge.bank import OnProgress
+from interview_bot.knowledge.bank import OnProgress, bank_files
 from interview_bot.knowledge.borrowing import borrowed_from
 from interview_bot.knowledge.embeddings import Embedder, get_embedder
 from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT
-from interview_bot.knowledge.manifest import IngestReport
+from interview_bot.knowledge.manifest import IngestReport, Manifest, outdated_copy_of
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
+from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES
 from interview_bot.knowledge.store import BankStore
 from interview_bot.settings import Settings, load_settings
 
@@ -34,6 +35,7 @@ class InterviewBot:
         self.store = BankStore(self.settings, self.embedder)
         self.graders = GraderPool(self.settings, self.embedder)
         self._ensure_lock = threading.Lock()
+        self._default_checked = False  # the default bank is compared with knowledge/ once
 
     def ingest(
         self,
@@ -57,7 +59,12 @@ class InterviewBot:
         """Make sure ``bank`` exists; the default bank is built from knowledge/ when missing."""
         name = bank or self.settings.bank
         with self._ensure_lock:
-            if self.store.manifest(name) is not None:
+            manifest = self.store.manifest(name)
+            if manifest is not None:
+                if name == "default" and not self._default_checked:
+                    self._default_checked = True
+                    if self._outdated_bundled(manifest):
+                        self.ingest(bank=name, progress=progress)
                 return name
             if name != "default":
                 raise StoreError(
@@ -66,6 +73,17 @@ class InterviewBot:
                 )
             self.ingest(bank=name, progress=progress)
         return name
+
+    def _outdated_bundled(self, manifest: Manifest) -> bool:
+        """Whether the default bank is the bundled one as an older version built it (an
+        upgrade brings better key points only to a rebuilt bank; a bank of the person's own
+        files is never rebuilt behind their back)."""
+        max_bytes = self.settings.max_upload_bytes or DEFAULT_MAX_BYTES
+        try:
+            files = bank_files([self.settings.knowledge_dir], max_bytes)
+            return outdated_copy_of(manifest, files, max_bytes)
+        except InterviewBotError:  # no readable knowledge folder: keep what is there
+            return False
 
     def search(self, query: str, k: int = 5, bank: str | None = None) -> list[SearchHit]:
         return self.store.search(query, k=k, bank=self.ensure_bank(bank))

@@ -117,3 +117,41 @@ def test_custom_bank_in_its_own_collection(seeded_bot: InterviewBot, tmp_path: P
 def test_unknown_bank_is_a_clear_error(seeded_bot: InterviewBot) -> None:
     with pytest.raises(StoreError, match="bank 'nope' is not ingested yet"):
         seeded_bot.search("anything", bank="nope")
+
+
+def _built_by_an_older_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interview_bot.knowledge import manifest, store
+
+    monkeypatch.setattr(manifest, "BUILD_VERSION", "old")
+    monkeypatch.setattr(store, "BUILD_VERSION", "old")
+
+
+def test_the_bundled_bank_an_older_version_built_is_rebuilt_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from interview_bot.knowledge.manifest import BUILD_VERSION
+
+    _built_by_an_older_version(monkeypatch)
+    InterviewBot(settings).ensure_bank()
+    monkeypatch.undo()
+    bot = InterviewBot(settings)
+    old = bot.store.manifest("default")
+    assert old is not None and old.build_version == "old"
+    bot.ensure_bank()
+    new = bot.store.manifest("default")
+    assert new is not None and new.build_version == BUILD_VERSION
+    assert new.collection != old.collection
+    bot.ensure_bank()  # compared once: no second build
+    assert bot.store.manifest("default") == new
+
+
+def test_a_default_bank_of_ones_own_files_is_never_rebuilt_behind_ones_back(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _built_by_an_older_version(monkeypatch)
+    InterviewBot(settings).ingest([QUIZ])  # one seed file only: not the bundled bank
+    monkeypatch.undo()
+    bot = InterviewBot(settings)
+    before = bot.store.manifest("default")
+    bot.ensure_bank()
+    assert bot.store.manifest("default") == before

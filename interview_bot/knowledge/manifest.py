@@ -13,7 +13,7 @@ from interview_bot.knowledge.bank import display_path
 from interview_bot.knowledge.models import FileStats, MergeDecision
 from interview_bot.knowledge.parsers import read_bank_bytes
 
-BUILD_VERSION = "4"  # bump when parsing or merging changes what a build produces
+BUILD_VERSION = "5"  # bump when parsing or merging changes what a build produces
 
 
 class Manifest(BaseModel):
@@ -27,6 +27,7 @@ class Manifest(BaseModel):
     merges: list[MergeDecision]
     questions: int
     needing_reference: list[str]
+    build_version: str = ""  # BUILD_VERSION of the code that built it ("" before version 5)
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,17 @@ def fingerprint(paths: list[Path], max_bytes: int) -> str:
         data = read_bank_bytes(path, display_path(path), max_bytes)
         digest.update(f"{display_path(path)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
     return digest.hexdigest()
+
+
+def outdated_copy_of(manifest: Manifest, files: list[Path], max_bytes: int) -> bool:
+    """Whether ``manifest`` is a build of exactly ``files`` (same names and bytes) made by an
+    older version of the build: rebuilding it from them loses nothing and brings the
+    current parsing, key points and merging."""
+    if manifest.build_version == BUILD_VERSION:
+        return False
+    built = sorted((Path(f.path).name, f.sha256) for f in manifest.files)
+    present = []
+    for path in files:
+        data = read_bank_bytes(path, display_path(path), max_bytes)
+        present.append((path.name, hashlib.sha256(data).hexdigest()))
+    return built == sorted(present)

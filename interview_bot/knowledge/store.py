@@ -41,7 +41,7 @@ from interview_bot.knowledge.chroma import (
 from interview_bot.knowledge.connection import ChromaConnection
 from interview_bot.knowledge.embeddings import DIMENSIONS, Embedder, LangChainEmbedder
 from interview_bot.knowledge.ingest_lock import DEFAULT_WAIT, ingest_lock
-from interview_bot.knowledge.manifest import IngestReport, Manifest, fingerprint
+from interview_bot.knowledge.manifest import BUILD_VERSION, IngestReport, Manifest, fingerprint
 from interview_bot.knowledge.models import CanonicalQuestion, SearchHit
 from interview_bot.knowledge.parsers import DEFAULT_MAX_BYTES
 from interview_bot.knowledge.search import DENSE_CANDIDATES, LexicalIndex, dense_best, fuse
@@ -257,6 +257,7 @@ class BankStore:
             merges=built.merges,
             questions=len(built.questions),
             needing_reference=[q.id for q in built.needing_reference],
+            build_version=BUILD_VERSION,
         )
         anchor = [1.0] + [0.0] * (DIMENSIONS - 1)
         self._registry().upsert(

@@ -38,7 +38,7 @@ class ProgressHandlers:
         )
 
     @staticmethod
-    def time_window(frame: pd.DataFrame) -> list[float] | None:
+    def time_window(frame: pd.DataFrame) -> list[float | None] | None:
         """The plot's time axis, in seconds: half an hour either side of the answers, so a
         first answer (or a few a minute apart) gets clock labels, not milliseconds."""
         if frame.empty:
