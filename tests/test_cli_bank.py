@@ -43,7 +43,7 @@ def test_stats_json(tmp_path: Path) -> None:
     ) == (32, 13)
     assert data["totals"]["questions"] == 86 and data["totals"]["canonical"] == 70
     assert len(data["merges"]) == data["totals"]["merged_groups"] == 10
-    assert len(data["needing_reference"]) == 7
+    assert len(data["needing_reference"]) == 8
 
 
 def test_search_json_and_ingest(tmp_path: Path) -> None:
