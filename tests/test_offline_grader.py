@@ -279,3 +279,41 @@ def test_grade_card_fields(seeded_bot: InterviewBot) -> None:
     assert covered.evidence and covered.evidence in COMPLETE
     assert grade.grader == "offline" and grade.fallback_reason is None
     assert "features-" in grade.rubric_version
+
+
+SELF_ATTENTION = "Can you explain how self-attention works in transformer models?"
+QKV_ANSWER = (
+    "Each token is projected to a query, key and value. Scores are dot products of queries "
+    "with keys, scaled by sqrt(d_k) and softmaxed, and each output is the weighted sum of the "
+    "values, so every token can look at every other token in the sequence."
+)
+
+
+def test_work_on_and_follow_ups_name_a_clearly_missed_point_first(
+    seeded_bot: InterviewBot,
+) -> None:
+    """This answer says the weighted sum of values in other words: its coverage falls just
+    under the cut. "Work on" used to quote the first missed point whatever its margin."""
+    from interview_bot.practice.view import card_view
+
+    grade = seeded_bot.grade(QKV_ANSWER, question=SELF_ATTENTION)
+    near = [k for k in grade.missed if k.near_miss]
+    clear = [k for k in grade.missed if not k.near_miss]
+    assert near and clear and grade.fraction >= 0.5
+    assert any("Weighted Summation" in k.text for k in near)
+    assert grade.to_work_on[0] == clear[0]
+    assert f"Work on: {clear[0].text}" in grade.feedback
+    marks = {p.text: p.near_miss for p in card_view(grade).points}
+    assert all(marks[k.text] for k in near) and not any(marks[k.text] for k in clear)
+
+
+def test_a_wrong_answer_is_never_told_a_point_is_nearly_there(seeded_bot: InterviewBot) -> None:
+    from interview_bot.practice.view import card_view
+
+    wrong = (
+        "Self-attention runs a recurrent network over the tokens one at a time and keeps a "
+        "hidden state, so each token only sees the tokens before it."
+    )
+    grade = seeded_bot.grade(wrong, question=SELF_ATTENTION)
+    assert grade.fraction < 0.5
+    assert not any(p.near_miss for p in card_view(grade).points)

@@ -29,7 +29,10 @@ def grade_card(grade: Grade, reference: bool = True, hints: int = 0) -> Renderab
         parts.append(Text(card.points_title, style="bold"))
         for point in card.points:
             mark, style = ("✓", "green") if point.covered else ("✗", "red")
-            parts.append(Text(f"  {mark} ", style=style) + Text(point.text))
+            line = Text(f"  {mark} ", style=style) + Text(point.text)
+            if point.near_miss:
+                line += Text(" (not clear from your answer)", style="dim")
+            parts.append(line)
     if card.feedback:
         parts.append(Text(card.feedback))
     if card.model_answer:

@@ -13,6 +13,10 @@ from interview_bot.grading.result import CriterionScore, GradedExample, KeyPoint
 from interview_bot.grading.rubric import Rubric
 
 POINT_COVERED = 0.5  # the pair model's verdict on (key point, answer) from which it is covered
+# A missed point measured this close under the cut is a near miss. On the training split,
+# 83% of the points of complete answers that fall under the cut (0.81) are within 0.05 of
+# it, against 36% of fluent-wrong answers' points: a near miss is often said in other words.
+NEAR_MISS = 0.05
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,8 @@ def key_point_results(m: Measured, fraction: float) -> list[KeyPointResult]:
         # the pair model's verdict, or without one the embedding evidence alone
         coverage = m.point_pairs[k] if m.point_pairs else ev.keypoint_recall[k]
         cut = POINT_COVERED if m.point_pairs else m.point_cut
-        covered = coverage >= cut and fraction >= 0.1 and bool(ev.sentences)
+        credible = fraction >= 0.1 and bool(ev.sentences)
+        covered = coverage >= cut and credible
         best = ev.best_sentence[k] if k < len(ev.best_sentence) else 0
         out.append(
             KeyPointResult(
@@ -48,6 +53,7 @@ def key_point_results(m: Measured, fraction: float) -> list[KeyPointResult]:
                 covered=covered,
                 similarity=round(coverage, 3),
                 evidence=ev.sentences[best] if covered and ev.sentences else None,
+                near_miss=credible and not covered and coverage >= cut - NEAR_MISS,
             )
         )
     return out
@@ -92,7 +98,8 @@ def criteria(
 
 def feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
     covered = [p.text for p in points if p.covered]
-    missed = [p.text for p in points if not p.covered]
+    # the clearly missed first: a near miss may be said in other words
+    missed = [p.text for p in sorted(points, key=lambda p: p.near_miss) if not p.covered]
     if fraction >= 0.85:
         lead = "Strong answer."
     elif fraction >= 0.6:

@@ -36,6 +36,8 @@ class KeyPointResult(BaseModel):
     covered: bool
     similarity: float | None = None
     evidence: str | None = None
+    # missed, but measured just under the cut: the answer may say it in other words
+    near_miss: bool = False
 
 
 class Grade(BaseModel):
@@ -69,6 +71,12 @@ class Grade(BaseModel):
     @property
     def missed(self) -> list[KeyPointResult]:
         return [k for k in self.key_points if not k.covered]
+
+    @property
+    def to_work_on(self) -> list[KeyPointResult]:
+        """The missed points, those clearly missed first (each group most important first):
+        what "Work on" names and a follow-up asks about."""
+        return sorted(self.missed, key=lambda k: k.near_miss)
 
     @property
     def fraction(self) -> float:

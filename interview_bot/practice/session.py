@@ -337,7 +337,7 @@ class InterviewSession:
         low, high = FOLLOWUP_BAND
         if not grade.graded or not low <= grade.fraction < high or not grade.missed:
             return None
-        return grade.missed[0].text
+        return grade.to_work_on[0].text
 
     def _record(
         self,

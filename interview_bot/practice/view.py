@@ -57,10 +57,14 @@ class CriterionRow:
     why: str
 
 
+NEAR_MISS_SHOWN = 0.5  # share of the scale from which a near miss is marked as unclear
+
+
 @dataclass(frozen=True)
 class PointMark:
     covered: bool
     text: str
+    near_miss: bool = False  # missed, but close: perhaps said in other words
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,11 @@ def card_view(grade: Grade, hints: int = 0) -> CardView:
         warnings=warnings,
         criteria=criteria,
         points_title=f"Key points ({len(grade.covered)} of {len(grade.key_points)} covered)",
-        points=[PointMark(k.covered, k.text) for k in grade.key_points],
+        # "not clear" only on a good answer: never a hint that a wrong answer nearly had it
+        points=[
+            PointMark(k.covered, k.text, k.near_miss and grade.fraction >= NEAR_MISS_SHOWN)
+            for k in grade.key_points
+        ],
         feedback=grade.feedback,
         model_answer=grade.model_answer,
         reference=grade.reference,

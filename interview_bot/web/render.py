@@ -74,7 +74,13 @@ def grade_card(grade: Grade, hints: int = 0) -> str:
         lines += ["", f"**{card.points_title}**", ""]
         lines += [
             f"- {'✓' if k.covered else '✗'} {_inline(k.text)}"
-            + (" *(covered)*" if k.covered else " *(missed)*")
+            + (
+                " *(covered)*"
+                if k.covered
+                else " *(not clear from your answer)*"
+                if k.near_miss
+                else " *(missed)*"
+            )
             for k in card.points
         ]
     if card.feedback:
