@@ -7,6 +7,7 @@ import pytest
 
 from interview_bot.bot import InterviewBot
 from interview_bot.grading.result import Grade
+from interview_bot.practice.view import card_view
 
 PE = "Why is positional encoding used in Transformers?"
 MASKING = "How is masking implemented in attention mechanisms?"
@@ -294,8 +295,6 @@ def test_work_on_and_follow_ups_name_a_clearly_missed_point_first(
 ) -> None:
     """This answer says the weighted sum of values in other words: its coverage falls just
     under the cut. "Work on" used to quote the first missed point whatever its margin."""
-    from interview_bot.practice.view import card_view
-
     grade = seeded_bot.grade(QKV_ANSWER, question=SELF_ATTENTION)
     near = [k for k in grade.missed if k.near_miss]
     clear = [k for k in grade.missed if not k.near_miss]
@@ -308,8 +307,6 @@ def test_work_on_and_follow_ups_name_a_clearly_missed_point_first(
 
 
 def test_a_wrong_answer_is_never_told_a_point_is_nearly_there(seeded_bot: InterviewBot) -> None:
-    from interview_bot.practice.view import card_view
-
     wrong = (
         "Self-attention runs a recurrent network over the tokens one at a time and keeps a "
         "hidden state, so each token only sees the tokens before it."
