@@ -9,7 +9,12 @@ import numpy as np
 
 from interview_bot.grading.answer_text import ReadAnswer
 from interview_bot.grading.evidence import Evidence
-from interview_bot.grading.result import CriterionScore, GradedExample, KeyPointResult
+from interview_bot.grading.result import (
+    CriterionScore,
+    GradedExample,
+    KeyPointResult,
+    work_on_order,
+)
 from interview_bot.grading.rubric import Rubric
 
 POINT_COVERED = 0.5  # the pair model's verdict on (key point, answer) from which it is covered
@@ -98,8 +103,7 @@ def criteria(
 
 def feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) -> str:
     covered = [p.text for p in points if p.covered]
-    # the clearly missed first: a near miss may be said in other words
-    missed = [p.text for p in sorted(points, key=lambda p: p.near_miss) if not p.covered]
+    missed = [p.text for p in work_on_order(points)]
     if fraction >= 0.85:
         lead = "Strong answer."
     elif fraction >= 0.6:

@@ -40,6 +40,12 @@ class KeyPointResult(BaseModel):
     near_miss: bool = False
 
 
+def work_on_order(points: list[KeyPointResult]) -> list[KeyPointResult]:
+    """The missed points, those clearly missed first (each group in its importance order):
+    what "Work on" names and a follow-up asks about; a near miss may be said in other words."""
+    return sorted((k for k in points if not k.covered), key=lambda k: k.near_miss)
+
+
 class Grade(BaseModel):
     """A graded answer: the score on the rubric's scale and everything needed to learn from it."""
 
@@ -74,9 +80,7 @@ class Grade(BaseModel):
 
     @property
     def to_work_on(self) -> list[KeyPointResult]:
-        """The missed points, those clearly missed first (each group most important first):
-        what "Work on" names and a follow-up asks about."""
-        return sorted(self.missed, key=lambda k: k.near_miss)
+        return work_on_order(self.key_points)
 
     @property
     def fraction(self) -> float:

@@ -15,6 +15,7 @@ import re
 from interview_bot.grading.result import Grade
 from interview_bot.practice.turns import Exchange, Prompt, Summary, Turn
 from interview_bot.practice.view import (
+    PointMark,
     card_view,
     escape_html,
     percent,
@@ -57,6 +58,12 @@ def _inline(text: str) -> str:
     return escape_text(" ".join(text.split())).replace("|", "\\|")
 
 
+def _point_status(point: PointMark) -> str:
+    if point.covered:
+        return "covered"
+    return "not clear from your answer" if point.near_miss else "missed"
+
+
 def grade_card(grade: Grade, hints: int = 0) -> str:
     """Score, criteria table, key points ✓/✗, feedback, and the reference in a <details>."""
     card = card_view(grade, hints)
@@ -73,14 +80,7 @@ def grade_card(grade: Grade, hints: int = 0) -> str:
     if card.points:
         lines += ["", f"**{card.points_title}**", ""]
         lines += [
-            f"- {'✓' if k.covered else '✗'} {_inline(k.text)}"
-            + (
-                " *(covered)*"
-                if k.covered
-                else " *(not clear from your answer)*"
-                if k.near_miss
-                else " *(missed)*"
-            )
+            f"- {'✓' if k.covered else '✗'} {_inline(k.text)} *({_point_status(k)})*"
             for k in card.points
         ]
     if card.feedback:
