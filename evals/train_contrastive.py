@@ -13,6 +13,13 @@ are pushed away from it, correct ones pulled toward it). The evidence features a
 computed with the tuned model, the calibration refitted as in ``train_grader.py`` (same
 rows, same split: no test-split question is seen), and both are reported side by side on
 the test split and on Mohler with folds grouped by assignment.
+
+``--contradictions answers`` (or ``all``) also trains the model on automatic contradictions
+(``contradictions.py``: each correct training answer, and with ``all`` each reference, with
+its claim reversed, "encoder" exchanged for "decoder", "divide" for "multiply", graded 0).
+They teach the model only; the calibration is fitted on written answers. Measured on the
+test split it lost agreement and did not lower fluent-wrong answers (README, "Evals"), so it
+is off by default. ``--adapter FILE`` refits the calibration over an adapter already made.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch
 import train_grader as tg
+from contradictions import contradictions
 from torch import nn
 
 from interview_bot.bot import InterviewBot
@@ -163,6 +171,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--features", type=Path, help="cache of the untuned features (.npy)")
+    parser.add_argument("--adapter", type=Path, help="refit over this adapter, no training")
+    parser.add_argument(
+        "--contradictions",
+        choices=("none", "answers", "all"),
+        default="none",
+        help="also train on automatic contradictions of correct answers (all: and of the "
+        "references); measured worse, so off by default",
+    )
     parser.add_argument(
         "--point-cut-only",
         action="store_true",
@@ -202,8 +218,19 @@ def main() -> None:
         print(f"done in {time.perf_counter() - started:.0f} s", flush=True)
         return
     X_plain = tg.features_for(plain, rows, args.features)
-    wrapped = train(rows, fit, 1 if args.tiny else args.epochs)
-    version = save_adapter(wrapped, folder / ADAPTER_PATH.name)
+    # the contradictions teach the model only: the calibration is fitted on written answers,
+    # since before tuning a contradiction's evidence is that of the answer it came from
+    extra = []
+    if args.contradictions != "none":
+        extra = contradictions(rows, references=args.contradictions == "all")
+        print(f"{len(extra)} automatic contradictions to train the model on", flush=True)
+    taught = list(fit) + list(range(len(rows), len(rows) + len(extra)))
+    if args.adapter:
+        version = TunedEmbedder(args.adapter).version
+        (folder / ADAPTER_PATH.name).write_bytes(args.adapter.read_bytes())
+    else:
+        wrapped = train([*rows, *extra], taught, 1 if args.tiny else args.epochs)
+        version = save_adapter(wrapped, folder / ADAPTER_PATH.name)
     # the evidence the grader will see: from the saved (float16) adapter, loaded as it loads
     tuned = OfflineGrader(
         shipped.embedder,
@@ -236,7 +263,9 @@ def main() -> None:
         "embedder": version,
         "point_cut": fit_point_cut(tuned, rows, fit),
         "fitted_on": f"{len(fit)} answers: the interview training split, Mohler et al. 2011 "
-        f"(weight {tg.MOHLER_WEIGHT}) and automatic negatives, evidence from {version}",
+        f"(weight {tg.MOHLER_WEIGHT}), automatic negatives"
+        + ("" if args.contradictions == "none" else " and automatic contradictions")
+        + f", evidence from {version}",
         "test_split": results,
     }
     (folder / CALIBRATION_PATH.name).write_text(json.dumps(calibration) + "\n")

@@ -174,7 +174,8 @@ def test_eval_search_command_prints_recall_and_misses(
         {
             "query": "zebra migration patterns",
             "kind": "off",
-            "question": "What is the role of positional encoding in Transformers?",
+            # as the seed document spells it: a miss shows it as the bank does, repaired
+            "question": "Why can\u201a\u00c4\u00f4t self-attention alone capture word order?",
         },
     ]
     cases.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
@@ -184,5 +185,8 @@ def test_eval_search_command_prints_recall_and_misses(
     report = json.loads(result.output)
     assert report["n"] == 2 and report["recall@1"] == 0.5
     assert report["misses"][0]["query"] == "zebra migration patterns"
+    assert report["misses"][0]["expected"] == (
+        "Why can\u2019t self-attention alone capture word order?"
+    )
     result = CliRunner().invoke(app, ["eval-search", str(cases), "--data-dir", data])
     assert "recall@1" in result.output and "misses at 1" in result.output

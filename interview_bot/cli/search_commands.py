@@ -78,6 +78,6 @@ def eval_search(
     missed = Table("rank", "query", "expected", "first hit", title="misses at 1")
     for r in report.misses()[:misses]:
         got = r.found[0].question.question if r.found else "-"
-        missed.add_row(str(r.rank or "-"), r.case.query, r.case.question, got)
+        missed.add_row(str(r.rank or "-"), r.case.query, r.expected, got)
     if misses and report.misses():
         console.print(missed)

@@ -52,6 +52,11 @@ class SearchResult:
                 return place
         return None
 
+    @property
+    def expected(self) -> str:
+        """The expected question as the bank shows it (repaired as the bank repairs it)."""
+        return fix_mojibake(self.case.question)
+
 
 @dataclass
 class SearchReport:
@@ -98,7 +103,7 @@ class SearchReport:
             "misses": [
                 {
                     "query": r.case.query,
-                    "expected": r.case.question,
+                    "expected": r.expected,
                     "rank": r.rank,
                     "got": r.found[0].question.question if r.found else None,
                 }
