@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from interview_bot.bot import InterviewBot
-from interview_bot.grading.result import Grade
+from interview_bot.grading.card import feedback
+from interview_bot.grading.result import Grade, KeyPointResult
 from interview_bot.practice.view import card_view
 
 PE = "Why is positional encoding used in Transformers?"
@@ -234,6 +235,31 @@ def test_the_card_agrees_with_itself(seeded_bot: InterviewBot, answer: str) -> N
         assert grade.fraction >= 0.85 and grade.covered
     if grade.fraction < 0.3:
         assert not grade.feedback.startswith(("Strong", "Good", "Partly"))
+
+
+def test_the_headline_agrees_with_the_key_points() -> None:
+    made = [KeyPointResult(text="Attention is order-agnostic.", covered=True)]
+    missed = [KeyPointResult(text="Positions are added to the embeddings.", covered=False)]
+    every = feedback(0.7, made, [])
+    assert every.startswith("Good answer: it makes every key point") and "Work on" not in every
+    none = feedback(0.7, missed, [])
+    assert none.startswith("On the right track, but no key point is stated clearly.")
+    assert "Work on: Positions are added" in none
+    assert feedback(0.7, made + missed, []).startswith("Good answer with gaps.")
+
+
+def test_a_zero_grade_gives_no_criterion_a_reason_that_reads_as_praise(
+    seeded_bot: InterviewBot,
+) -> None:
+    grade = _grade(
+        seeded_bot,
+        "To cook pasta, boil a big pot of salted water, add the spaghetti and stir it now "
+        "and then; drain it after about nine minutes and toss it with the sauce.",
+    )
+    assert grade.score == 0.0
+    assert all(c.score == 1 for c in grade.criteria)
+    assert all("nothing in the answer earns credit" in c.rationale for c in grade.criteria)
+    assert not any("explained in sentences" in c.rationale for c in grade.criteria)
 
 
 def test_same_input_same_grade(seeded_bot: InterviewBot) -> None:

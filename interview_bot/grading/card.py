@@ -89,6 +89,9 @@ def criteria(
         share, why = measured.get(criterion.name, (fraction, "follows the overall score"))
         level = 1 + (top - 1) * share
         level = 1.0 if fraction == 0 else float(np.clip(level, overall - 1, overall + 1))
+        if fraction == 0:  # every level at the bottom: no reason may read as praise
+            kept = why if criterion.name == "completeness" else ""
+            why = "; ".join(filter(None, [kept, "nothing in the answer earns credit"]))
         out.append(
             CriterionScore(
                 name=criterion.name,
@@ -106,6 +109,10 @@ def feedback(fraction: float, points: list[KeyPointResult], notes: list[str]) ->
     missed = [p.text for p in work_on_order(points)]
     if fraction >= 0.85:
         lead = "Strong answer."
+    elif fraction >= 0.6 and not missed:
+        lead = "Good answer: it makes every key point, but not as fully as the reference."
+    elif fraction >= 0.6 and not covered:
+        lead = "On the right track, but no key point is stated clearly."
     elif fraction >= 0.6:
         lead = "Good answer with gaps."
     elif fraction >= 0.3:
