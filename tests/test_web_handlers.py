@@ -187,6 +187,14 @@ def test_a_session_id_of_someone_else_is_never_opened(chat: InterviewHandlers) -
     assert chat.progress.attempts(alice.session_id) == []
 
 
+def test_a_grader_spec_no_grader_understands_is_not_saved() -> None:
+    before, _, _ = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "http://x/v1", "")
+    after, status, box = save_grader(before, "LLM", "gpt4please", "", "sk-secret-2")
+    assert after == before  # the last working grader stays
+    assert "Unknown grader 'gpt4please'" in status and "Not saved" in status
+    assert "openai:gpt-4o-mini" in status and "sk-secret-2" not in status and box == ""
+
+
 def test_a_grader_change_applies_to_the_next_answer(chat: InterviewHandlers, bot: FakeBot) -> None:
     user, _, _ = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "http://x/v1", "")
     history, user, *_ = chat.start([], "any", FIXED, 3, user, [])

@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr
 from interview_bot.errors import InterviewBotError
 from interview_bot.grading.choice import OFFLINE, GraderChoice
 from interview_bot.grading.llm.connection import check_connection
+from interview_bot.grading.plugins import plugin_for
 from interview_bot.practice.owners import default_owner
 from interview_bot.settings import Settings
 from interview_bot.web.render import for_web
@@ -50,7 +51,8 @@ def save_grader(
     user: UserState, mode: str, spec: str, base_url: str, api_key: str
 ) -> tuple[UserState, str, str]:
     """New state, a status line and an empty key box (the key is never sent back). The new
-    grader grades the running interview's next answer."""
+    grader grades the running interview's next answer; a spec no grader understands is not
+    saved, so it can never leave an answer ungraded."""
     spec = spec.strip()
     if mode == LLM and not spec:
         new = user.model_copy(update={"grader": GraderChoice()})
@@ -58,6 +60,11 @@ def save_grader(
     if mode == OFFLINE or not spec or spec == OFFLINE:
         new = user.model_copy(update={"grader": GraderChoice()})
         return new, new.public() + ". Used from your next answer on.", ""
+    try:
+        plugin_for(spec)
+    except InterviewBotError as exc:
+        kept = f"Not saved; your answers are still graded by {user.grader.public()}."
+        return user, user.grader.scrub(f"⚠️ {for_web(str(exc))}. {kept}"), ""
     key = SecretStr(api_key.strip()) if api_key.strip() else user.grader.api_key
     choice = GraderChoice(spec=spec, base_url=base_url.strip() or None, api_key=key or None)
     new = user.model_copy(update={"grader": choice})
