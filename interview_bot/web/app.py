@@ -35,7 +35,7 @@ PROGRESS = gr.Progress()  # Gradio finds progress bars by this default value
 BANK_TYPES = [".md", ".markdown", ".txt", ".json", ".jsonl", ".csv", ".yaml", ".yml"]
 ANSWER_HELP = (
     f"Type your answer (Markdown and code blocks welcome), or a command: {command_words()} "
-    "- or ask your own: “ask me about RoPE”, “what is a KV cache?”"
+    "- or ask your own: “ask me about RoPE”, “why do we scale attention scores?”"
 )
 LOADING = "Loading your interview…"
 BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
