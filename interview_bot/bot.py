@@ -93,6 +93,8 @@ class InterviewBot:
         default bank built) only when that fails: one store read per call instead of two,
         which matters when a server answers many interviews at once."""
         name = bank or self.settings.bank
+        if name == "default" and not self._default_checked:
+            self.ensure_bank(name)  # once per process: an upgrade rebuilds the bundled bank
         try:
             return self.store.questions(name)
         except StoreError:

@@ -145,6 +145,21 @@ def test_the_bundled_bank_an_older_version_built_is_rebuilt_once(
     assert bot.store.manifest("default") == new
 
 
+def test_reading_the_bundled_bank_an_older_version_built_rebuilds_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `bank keypoints` and practice read first: the questions, not a search."""
+    from interview_bot.knowledge.manifest import BUILD_VERSION
+
+    _built_by_an_older_version(monkeypatch)
+    InterviewBot(settings).ensure_bank()
+    monkeypatch.undo()
+    bot = InterviewBot(settings)
+    assert len(bot.questions()) == 70
+    new = bot.store.manifest("default")
+    assert new is not None and new.build_version == BUILD_VERSION
+
+
 def test_a_default_bank_of_ones_own_files_is_never_rebuilt_behind_ones_back(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -70,6 +70,10 @@ def _plain(text: str) -> str:
     text = re.sub(r"\bW([QKVO])\b", r"W_\1", text)  # projection matrices written flat
     text = re.sub(r"\bKT\b", "Kᵀ", text)  # KaTeX flattens K^T
     text = re.sub(r"[✅❌✔✘]\s*", "", text)  # table marks: the cell says Yes or No too
+    # what a paste from a web page leaves: a lost superscript ("O(n2)"), a footnote mark
+    # on a word ("a single attention1 calculation")
+    text = re.sub(r"\bO\((\w)([23])\)", lambda m: f"O({m[1]}{'²³'[int(m[2]) - 2]})", text)
+    text = re.sub(r"\b([a-z]{6,})[1-9](?=[\s,.;:)]|$)", r"\1", text)
     return " ".join(text.split()).strip(" -:") + (":" if text.rstrip().endswith(":") else "")
 
 
