@@ -19,6 +19,7 @@ from interview_bot.practice.stats import (
     session_summary,
     topic_stats,
 )
+from interview_bot.practice.view import summary_view
 
 
 @pytest.fixture
@@ -153,6 +154,10 @@ def test_topic_stats_time_series_and_extremes(store: ProgressStore) -> None:
     summary = session_summary(store, sid)
     assert (summary.answered, summary.skipped, summary.scored) == (3, 2, 3)
     assert summary.mean_fraction == pytest.approx((0.9 + 0.5 + 0.2) / 3)
+    assert summary.followups == 1  # and the summary says it is not in the figures
+    assert summary_view(summary).headline.endswith(
+        "1 follow-up answer graded as practice, not in these figures."
+    )
 
 
 def test_a_weak_interview_has_no_strongest_question(store: ProgressStore) -> None:

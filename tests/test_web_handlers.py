@@ -342,6 +342,9 @@ def test_switching_banks(bot: FakeBot, settings: Settings) -> None:
     banks = BankHandlers(bot, settings)
     message, user = banks.switch("other", UserState(session_id=3))
     assert user.bank == "other" and user.session_id is None and "other" in message
+    assert "The interview you had open is kept" in message and "**Resume**" in message
+    message, _ = banks.switch("default", user)
+    assert "kept" not in message  # nothing was open
     message, same = banks.switch("missing", user)
     assert same is user and "Choose one" in message
 

@@ -102,8 +102,10 @@ def extremes(
 
 def session_summary(store: ProgressStore, session_id: int) -> Summary:
     """Counts, mean score of the scored answers, per-topic means (by topic name) and
-    strongest/weakest questions."""
+    strongest/weakest questions. Answers to follow-up questions are counted apart: they are
+    graded as practice, not scored."""
     attempts = store.attempts(session_id, kinds=("answer", "skip"))
+    followups = len(store.attempts(session_id, kinds=("followup",)))
     scored = [a.fraction for a in attempts if a.fraction is not None]
     strongest, weakest = extremes(store, session_id)
 
@@ -119,6 +121,7 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
         skipped=sum(a.kind == "skip" for a in attempts),
         scored=len(scored),
         hinted=sum(a.kind == "answer" and a.hints > 0 for a in attempts),
+        followups=followups,
         mean_fraction=sum(scored) / len(scored) if scored else None,
         topics=[
             TopicScore(

@@ -85,6 +85,7 @@ class Summary(BaseModel):
     skipped: int
     scored: int = 0
     hinted: int = 0
+    followups: int = 0  # answers to follow-up questions: graded, but not in the figures
     mean_fraction: float | None
     topics: list[TopicScore]
     strongest: list[ScoredQuestion]

@@ -201,10 +201,16 @@ def summary_view(summary: Summary) -> SummaryView:
     else:
         mean = "no scored answers"
     hinted = f", {summary.hinted} of them after hints" if summary.hinted else ""
+    followups = (
+        f" {plural(summary.followups, 'follow-up answer')} graded as practice, not in these "
+        "figures."
+        if summary.followups
+        else ""
+    )
     return SummaryView(
         title=f"Interview summary (session {summary.session_id})",
         headline=f"{plural(summary.answered, 'question')} answered, {summary.skipped} skipped "
-        f"(skips are not scores); {mean}{hinted}.",
+        f"(skips are not scores); {mean}{hinted}.{followups}",
         topics=[
             (t.topic, str(t.attempts), str(t.skipped), percent(t.mean_fraction))
             for t in summary.topics

@@ -177,15 +177,25 @@ class BankHandlers:
             return f"⚠️ **{escape_text(for_web(str(exc)))}**", keep, user
         count = getattr(result, "questions", None)
         counted = plural(count, "question") if isinstance(count, int) else "its questions"
-        user = user.model_copy(update={"bank": bank, "session_id": None})
         message = (
             f"✓ Ingested **{escape_text(path.name)}** into your bank **{name}** "
-            f"({counted}). Interviews now use this bank."
+            f"({counted}). Interviews now use this bank.{_paused(user)}"
         )
+        user = user.model_copy(update={"bank": bank, "session_id": None})
         return message, gr.update(choices=self.banks(user), value=bank), user
 
     def switch(self, bank: str | None, user: UserState) -> tuple[str, UserState]:
         if not bank or bank not in {b for _, b in self.banks(user)}:
             return "Choose one of the banks in the list.", user
-        user = user.model_copy(update={"bank": bank, "session_id": None})
-        return f"Interviews now use bank **{escape_text(bank_label(bank))}**.", user
+        message = f"Interviews now use bank **{escape_text(bank_label(bank))}**.{_paused(user)}"
+        return message, user.model_copy(update={"bank": bank, "session_id": None})
+
+
+def _paused(user: UserState) -> str:
+    """What a bank switch does to the interview open in this browser: it is kept."""
+    if user.session_id is None:
+        return ""
+    return (
+        " The interview you had open is kept: if it was unfinished, **Resume** on the "
+        "Interview tab goes on with it; **Start** begins one on this bank."
+    )

@@ -185,7 +185,11 @@ class InterviewHandlers:
         if problem:  # shown without echoing the whole text; the draft stays in the box
             echo = {"role": "user", "content": f"*(a message of {len(text):,} characters)*"}
             return self.failed([*history, echo], user, InterviewBotError(problem))
-        start = {"role": "assistant", "content": "Press **Start** to begin an interview."}
+        start = {
+            "role": "assistant",
+            "content": "Press **Start** to begin an interview, or **Resume** to go on with "
+            "an unfinished one.",
+        }
         try:
             with self._locks[user.session_id or 0]:
                 session = self._session(user, grader=user.grader)
