@@ -187,6 +187,20 @@ def test_a_session_id_of_someone_else_is_never_opened(chat: InterviewHandlers) -
     assert chat.progress.attempts(alice.session_id) == []
 
 
+def test_start_asks_before_leaving_a_running_interview(chat: InterviewHandlers) -> None:
+    history, user, *_ = chat.start([], "any", FIXED, 3, UserState(owner="alice"), [])
+    first = user.session_id
+    history, user, *_ = chat.send("my first answer", user, history)
+    asked, user, *_ = chat.start([], "any", FIXED, 3, user, history)
+    assert user.session_id == first and "Press **Start** again" in asked[-1]["content"]
+    asked, user, *_ = chat.send("an answer instead", user, asked)  # going on: asks again
+    again, user, *_ = chat.start([], "any", FIXED, 3, user, asked)
+    assert user.session_id == first and "Press **Start** again" in again[-1]["content"]
+    fresh, user, *_ = chat.start([], "any", FIXED, 3, user, again)
+    assert user.session_id not in (None, first) and "Press **Start** again" not in texts(fresh)
+    assert len(chat.progress.attempts(first)) == 2  # the left interview's answers stay
+
+
 def test_a_grader_spec_no_grader_understands_is_not_saved() -> None:
     before, _, _ = save_grader(UserState(), "LLM", "openai:gpt-4o-mini", "http://x/v1", "")
     after, status, box = save_grader(before, "LLM", "gpt4please", "", "sk-secret-2")

@@ -119,7 +119,17 @@ class InterviewHandlers:
         user: UserState,
         history: list[Message] | None = None,
     ) -> ChatOutputs:
-        """Start a new interview with the browser's bank and grader; the chat starts afresh."""
+        """Start a new interview with the browser's bank and grader; the chat starts afresh.
+        While an interview is running, the first press only asks to press again."""
+        running = self._session(user)
+        if running is not None and not running.ended and user.start_warned != running.id:
+            note: Message = {
+                "role": "assistant",
+                "content": "An interview is running. Press **Start** again to leave it and "
+                "begin a new one (its answers so far stay in your progress), or answer to go on.",
+            }
+            warned = user.model_copy(update={"start_warned": running.id})
+            return self._outputs([*(history or []), note], warned, None)
         config = SessionConfig(
             bank=user.bank,
             topics=list(topics or []),
@@ -135,7 +145,7 @@ class InterviewHandlers:
             )
         except InterviewBotError as exc:
             return self.failed(list(history or []), user, exc)
-        user = user.model_copy(update={"session_id": session.id})
+        user = user.model_copy(update={"session_id": session.id, "start_warned": None})
         return self._outputs(turn_messages(turn), user, turn)
 
     def restore(self, user: UserState) -> ChatOutputs:
@@ -178,6 +188,7 @@ class InterviewHandlers:
         self, text: str, user: UserState, history: list[Message] | None, clear: bool
     ) -> ChatOutputs:
         history = list(history or [])
+        user = user.model_copy(update={"start_warned": None})  # a later Start asks again
         text = clean_text(text or "")
         if not text.strip():
             return self._outputs(history, user, None)

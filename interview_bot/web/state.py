@@ -36,6 +36,8 @@ class UserState(BaseModel):
     bank: str = "default"
     grader: GraderChoice = GraderChoice()
     owner: str | None = None
+    # the running interview whose replacement Start asked to confirm (a second Start goes on)
+    start_warned: int | None = None
 
     @property
     def who(self) -> str:
