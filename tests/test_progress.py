@@ -169,6 +169,19 @@ def test_a_weak_interview_has_no_strongest_question(store: ProgressStore) -> Non
     assert [a.question_id for a in weakest] == ["q4", "q2"]
 
 
+def test_interviews_are_numbered_per_person(store: ProgressStore) -> None:
+    """Row ids count everyone's interviews; what a person is shown counts only theirs."""
+    alice_first = store.start_session("default", {}, owner="alice")
+    bob_first = store.start_session("default", {}, owner="bob")
+    alice_second = store.start_session("default", {}, owner="alice")
+    assert bob_first > alice_first
+    assert [store.number(s) for s in (alice_first, bob_first, alice_second)] == [1, 1, 2]
+    assert session_summary(store, bob_first).number == 1
+    assert "(interview 1)" in summary_view(session_summary(store, bob_first)).title
+    with pytest.raises(ProgressError, match="No interview session 99"):
+        store.number(99)
+
+
 def test_stats_are_per_bank(store: ProgressStore) -> None:
     a = store.start_session("default", {})
     b = store.start_session("mine", {})
@@ -204,12 +217,14 @@ def test_exports_hold_the_attempts_and_never_the_state(store: ProgressStore) -> 
         kind="skip",
     )
     data = json.loads(export_json(store, sid))
+    assert data["session"]["number"] == store.number(sid) and "id" not in data["session"]
+    assert not {"id", "session_id"} & set(data["attempts"][0])
     assert data["session"]["settings"] == {"llm": "offline"}
     assert "state" not in data["session"]
     assert [a["question_id"] for a in data["attempts"]] == ["q1", "q2"]
     assert data["attempts"][0]["grade"]["score"] == 6.0
     text = export_markdown(store, sid)
-    assert "# Interview session" in text
+    assert text.startswith(f"# Interview {store.number(sid)}\n")
     assert "| Attention | 1 | 1 | 60% |" in text  # the skip is counted apart, not as 0%
     assert "> line one\n> line two" in text
     assert "score 6/10" in text and "Canned feedback." in text

@@ -237,6 +237,18 @@ class ProgressStore:
             raise ProgressError(f"No interview session {session_id} in {self.path}")
         return _session(rows[0])
 
+    def number(self, session_id: int) -> int:
+        """The interview's number among its owner's own (1 for their first): what a person is
+        shown, since the row id counts everyone's interviews on this server."""
+        rows = self._read(
+            "SELECT COUNT(*) AS n FROM sessions WHERE id <= ? "
+            "AND owner = (SELECT owner FROM sessions WHERE id = ?)",
+            (session_id, session_id),
+        )
+        if not rows or not rows[0]["n"]:
+            raise ProgressError(f"No interview session {session_id} in {self.path}")
+        return int(rows[0]["n"])
+
     def sessions(self, bank: str | None = None, owner: str | None = None) -> list[SessionRow]:
         """Sessions of one bank and/or one owner (None: any), newest first."""
         clauses = [(c, v) for c, v in (("bank", bank), ("owner", owner)) if v is not None]

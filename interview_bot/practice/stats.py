@@ -117,6 +117,7 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
 
     return Summary(
         session_id=session_id,
+        number=store.number(session_id),
         answered=sum(a.kind == "answer" for a in attempts),
         skipped=sum(a.kind == "skip" for a in attempts),
         scored=len(scored),
@@ -140,8 +141,13 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
 def export_json(store: ProgressStore, session_id: int) -> str:
     """A session, its attempts (with grades) and its topic means, as JSON."""
     data = {
-        "session": store.session(session_id).model_dump(exclude={"state", "owner"}),
-        "attempts": [a.model_dump(mode="json") for a in store.attempts(session_id)],
+        # row ids count everyone's interviews on the server: a person sees their own number
+        "session": store.session(session_id).model_dump(exclude={"id", "state", "owner"})
+        | {"number": store.number(session_id)},
+        "attempts": [
+            a.model_dump(mode="json", exclude={"id", "session_id"})
+            for a in store.attempts(session_id)
+        ],
         "topics": [t.model_dump() for t in topic_stats(store, session_id)],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
@@ -152,7 +158,7 @@ def export_markdown(store: ProgressStore, session_id: int) -> str:
     from people and bank files is escaped as on screen, so raw HTML shows as text."""
     session = store.session(session_id)
     lines = [
-        f"# Interview session {session.id}",
+        f"# Interview {store.number(session_id)}",
         "",
         f"- bank: {_cell(session.bank)}",
         f"- started: {session.started_at}",

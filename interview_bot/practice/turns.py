@@ -81,6 +81,7 @@ class Summary(BaseModel):
     """An interview in figures: ``mean_fraction`` is over the ``scored`` answers only."""
 
     session_id: int
+    number: int = 0  # the interview's number among its owner's (ProgressStore.number)
     answered: int
     skipped: int
     scored: int = 0

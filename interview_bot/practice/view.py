@@ -208,7 +208,7 @@ def summary_view(summary: Summary) -> SummaryView:
         else ""
     )
     return SummaryView(
-        title=f"Interview summary (session {summary.session_id})",
+        title=f"Interview summary (interview {summary.number or summary.session_id})",
         headline=f"{plural(summary.answered, 'question')} answered, {summary.skipped} skipped "
         f"(skips are not scores); {mean}{hinted}.{followups}",
         topics=[

@@ -83,7 +83,7 @@ class InterviewHandlers:
             prompt = session.prompt if session and not session.ended else None
             if session is not None and session.ended:  # its summary stays on screen
                 summary = session.summary()
-        ended = summary.session_id if summary is not None else None
+        ended = (summary.number or summary.session_id) if summary is not None else None
         return (
             history,
             user,

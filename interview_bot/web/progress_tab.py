@@ -114,8 +114,9 @@ class ProgressHandlers:
         if session_id is None:
             return None, None, "No interview to export yet."
         folder = Path(tempfile.mkdtemp(prefix="interview-bot-export-"))
-        md = folder / f"interview-{session_id}.md"
-        js = folder / f"interview-{session_id}.json"
+        number = self.progress.number(session_id)
+        md = folder / f"interview-{number}.md"
+        js = folder / f"interview-{number}.json"
         md.write_text(export_markdown(self.progress, session_id), encoding="utf-8")
         js.write_text(export_json(self.progress, session_id), encoding="utf-8")
-        return str(md), str(js), f"Exported interview {session_id}."
+        return str(md), str(js), f"Exported interview {number}."
