@@ -227,6 +227,9 @@ def test_the_card_agrees_with_itself(seeded_bot: InterviewBot, answer: str) -> N
     overall = 1 + (top - 1) * grade.fraction
     # within one level of the overall grade, up to the rounding to one decimal
     assert all(abs(c.score - overall) <= 1.05 for c in grade.criteria), grade.criteria
+    for c in grade.criteria:  # a level kept near the overall grade says so
+        if grade.fraction > 0 and c.name == "clarity" and c.score <= 2:
+            assert "explained in sentences" not in c.rationale or "held within" in c.rationale
     completeness = next(c for c in grade.criteria if c.name == "completeness")
     assert completeness.rationale.startswith(f"{len(grade.covered)} of {len(grade.key_points)}")
     if grade.fraction < 0.1:

@@ -82,16 +82,25 @@ def criteria(
             covered / len(points) if points else fraction,
             f"{covered} of {len(points)} key points covered",
         ),
-        "clarity": (prose, "explained in sentences rather than keywords"),
+        "clarity": (
+            prose,
+            "explained in sentences rather than keywords"
+            if prose >= 0.5
+            else "keywords or fragments rather than explained sentences",
+        ),
     }
     out = []
     for criterion in rubric.criteria:
         share, why = measured.get(criterion.name, (fraction, "follows the overall score"))
-        level = 1 + (top - 1) * share
-        level = 1.0 if fraction == 0 else float(np.clip(level, overall - 1, overall + 1))
+        measured_level = 1 + (top - 1) * share
+        level = 1.0 if fraction == 0 else float(np.clip(measured_level, overall - 1, overall + 1))
         if fraction == 0:  # every level at the bottom: no reason may read as praise
             kept = why if criterion.name == "completeness" else ""
             why = "; ".join(filter(None, [kept, "nothing in the answer earns credit"]))
+        elif level < measured_level - 0.05:
+            why += "; held within a level of the overall grade"
+        elif level > measured_level + 0.05:
+            why += "; raised to within a level of the overall grade"
         out.append(
             CriterionScore(
                 name=criterion.name,
