@@ -189,6 +189,9 @@ def test_a_session_id_of_someone_else_is_never_opened(chat: InterviewHandlers) -
 
 def test_start_asks_before_leaving_a_running_interview(chat: InterviewHandlers) -> None:
     history, user, *_ = chat.start([], "any", FIXED, 3, UserState(owner="alice"), [])
+    unanswered = user.session_id
+    history, user, *_ = chat.start([], "any", FIXED, 3, user, history)  # nothing to lose
+    assert user.session_id != unanswered
     first = user.session_id
     history, user, *_ = chat.send("my first answer", user, history)
     asked, user, *_ = chat.start([], "any", FIXED, 3, user, history)

@@ -120,9 +120,14 @@ class InterviewHandlers:
         history: list[Message] | None = None,
     ) -> ChatOutputs:
         """Start a new interview with the browser's bank and grader; the chat starts afresh.
-        While an interview is running, the first press only asks to press again."""
+        While an interview with answers is running, the first press only asks to press again."""
         running = self._session(user)
-        if running is not None and not running.ended and user.start_warned != running.id:
+        if (
+            running is not None
+            and not running.ended
+            and user.start_warned != running.id
+            and self.progress.attempts(running.id)
+        ):
             note: Message = {
                 "role": "assistant",
                 "content": "An interview is running. Press **Start** again to leave it and "
