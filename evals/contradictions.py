@@ -75,7 +75,6 @@ OPPOSITES = [
 ]
 _SWAP = {a: b for a, b in OPPOSITES} | {b: a for a, b in OPPOSITES}
 _TERMS = "|".join(sorted(map(re.escape, _SWAP), key=len, reverse=True))
-_WORD = re.compile(rf"\b({_TERMS})\b", re.I)
 _WORD_AFTER_ARTICLE = re.compile(rf"(?:\b(an?)\s+)?\b({_TERMS})\b", re.I)
 _NEGATABLE = re.compile(r"\b(is|are|does|do|can|will|helps|allows|makes)\b")
 _NEGATED = {
@@ -109,7 +108,7 @@ def _listed(text: str, a: str, b: str) -> bool:
 def contradict(text: str) -> str | None:
     """``text`` with every reversible term exchanged for its opposite (a short text with no
     such term: its first claim negated), or None when nothing in it can be reversed."""
-    present = sorted({m.group(1).lower() for m in _WORD.finditer(text)})
+    present = sorted({m.group(2).lower() for m in _WORD_AFTER_ARTICLE.finditer(text)})
     pairs = [
         p for p in sorted({tuple(sorted((w, _SWAP[w]))) for w in present}) if not _listed(text, *p)
     ]

@@ -126,15 +126,22 @@ def _built_by_an_older_version(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "BUILD_VERSION", "old")
 
 
+def _bundled_bank_of_an_older_version(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> InterviewBot:
+    """A new process's bot over the bundled bank as an older version built it."""
+    _built_by_an_older_version(monkeypatch)
+    InterviewBot(settings).ensure_bank()
+    monkeypatch.undo()
+    return InterviewBot(settings)
+
+
 def test_the_bundled_bank_an_older_version_built_is_rebuilt_once(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from interview_bot.knowledge.manifest import BUILD_VERSION
 
-    _built_by_an_older_version(monkeypatch)
-    InterviewBot(settings).ensure_bank()
-    monkeypatch.undo()
-    bot = InterviewBot(settings)
+    bot = _bundled_bank_of_an_older_version(settings, monkeypatch)
     old = bot.store.manifest("default")
     assert old is not None and old.build_version == "old"
     bot.ensure_bank()
@@ -151,10 +158,7 @@ def test_reading_the_bundled_bank_an_older_version_built_rebuilds_it(
     """What `bank keypoints` and practice read first: the questions, not a search."""
     from interview_bot.knowledge.manifest import BUILD_VERSION
 
-    _built_by_an_older_version(monkeypatch)
-    InterviewBot(settings).ensure_bank()
-    monkeypatch.undo()
-    bot = InterviewBot(settings)
+    bot = _bundled_bank_of_an_older_version(settings, monkeypatch)
     assert len(bot.questions()) == 70
     new = bot.store.manifest("default")
     assert new is not None and new.build_version == BUILD_VERSION

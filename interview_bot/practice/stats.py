@@ -104,8 +104,8 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
     """Counts, mean score of the scored answers, per-topic means (by topic name) and
     strongest/weakest questions. Answers to follow-up questions are counted apart: they are
     graded as practice, not scored."""
-    attempts = store.attempts(session_id, kinds=("answer", "skip"))
-    followups = len(store.attempts(session_id, kinds=("followup",)))
+    every = store.attempts(session_id)
+    attempts = [a for a in every if a.kind in ("answer", "skip")]
     scored = [a.fraction for a in attempts if a.fraction is not None]
     strongest, weakest = extremes(store, session_id)
 
@@ -122,7 +122,7 @@ def session_summary(store: ProgressStore, session_id: int) -> Summary:
         skipped=sum(a.kind == "skip" for a in attempts),
         scored=len(scored),
         hinted=sum(a.kind == "answer" and a.hints > 0 for a in attempts),
-        followups=followups,
+        followups=sum(a.kind == "followup" for a in every),
         mean_fraction=sum(scored) / len(scored) if scored else None,
         topics=[
             TopicScore(
