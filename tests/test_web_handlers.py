@@ -128,6 +128,13 @@ def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBo
     assert after == summary and visible["visible"] is True and list(frame["score"]) == [90.0]
     *_, after, frame, visible, _box = chat.command("end", user, history)
     assert after == summary and visible["visible"] is True
+    # a reload after the end shows that interview again, cards and summary included
+    shown, again, status, after, *_, visible, _box = chat.restore(user.model_copy())
+    assert again.session_id == user.session_id and "### Score: 9 / 10" in texts(shown)
+    assert "is over" in status and after == summary and visible["visible"] is True
+    # ... but Resume has nothing unfinished to go on with
+    resumed, *_ = chat.resume(user.model_copy(), shown)
+    assert "No unfinished interview" in resumed[-1]["content"]
 
 
 def test_html_answer_is_escaped_in_the_chat_and_stored_verbatim(

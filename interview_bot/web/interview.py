@@ -155,11 +155,17 @@ class InterviewHandlers:
 
     def restore(self, user: UserState) -> ChatOutputs:
         """The owner's unfinished interview with its whole chat (questions, answers, grade
-        cards) - what a reload, a reconnect or a restarted server shows; an empty chat when
-        there is none."""
+        cards) - what a reload, a reconnect or a restarted server shows. Without one, the
+        interview this browser last finished, with its summary; else an empty chat."""
+        return self._reopen(user, finished_too=True)
+
+    def _reopen(self, user: UserState, finished_too: bool) -> ChatOutputs:
         session = self._session(user)
+        finished = session if session is not None and session.ended else None
         if session is None or session.ended:
             session = InterviewSession.resume(self.bot, self.progress, owner=user.who)
+        if session is None and finished_too:
+            session = finished
         if session is None:
             return self._outputs([], user.model_copy(update={"session_id": None}), None)
         user = user.model_copy(update={"session_id": session.id, "bank": session.config.bank})
@@ -172,7 +178,7 @@ class InterviewHandlers:
 
     def resume(self, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
         """Reopen this person's last unfinished interview, its earlier grade cards included."""
-        restored = self.restore(user)
+        restored = self._reopen(user, finished_too=False)
         if restored[1].session_id is None:
             note = {"role": "assistant", "content": "No unfinished interview to resume."}
             return self._outputs([*(history or []), note], user, None)
