@@ -162,6 +162,23 @@ def test_other_language_gets_a_visible_note(seeded_bot: InterviewBot) -> None:
     assert "another language" in grade.feedback
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I Transformer elaborano tutti i token insieme, quindi non conoscono l'ordine delle "
+        "parole. La codifica posizionale viene sommata agli embedding di ogni token.",
+        "Een Transformer verwerkt alle tokens tegelijk en weet daardoor niet in welke volgorde "
+        "ze staan. Positionele codering wordt bij de embedding van elk token opgeteld.",
+    ],
+)
+def test_an_answer_in_another_language_is_not_taken_for_a_keyword_list(
+    seeded_bot: InterviewBot, answer: str
+) -> None:
+    # few English function words, but sentences: the keyword cap (1.0) must not apply
+    grade = _grade(seeded_bot, answer)
+    assert "another language" in grade.feedback and "keywords" not in grade.feedback
+
+
 @pytest.mark.parametrize("injection", INJECTIONS)
 @pytest.mark.parametrize("content", [PARTIAL, "It helps the model.", COMPLETE])
 def test_injection_does_not_move_the_score(

@@ -209,18 +209,26 @@ def function_word_ratio(text: str) -> float:
     return sum(t in FUNCTION_WORDS for t in tokens) / len(tokens) if tokens else 0.0
 
 
-_FOREIGN_FUNCTION_WORDS = frozenset(
-    (
-        "og er det som til av på med ikke en et den har fra eller fordi hvor el la los las del "
-        "que por para con una es y se lo más pero porque como der die das und ist nicht mit ein "
-        "eine zu von für auf dem den wird sich le les des est et une pour dans sur pas qui avec "
-        "sont parce"
-    ).split()
+# Function words of other languages the interview sets hold answers in (Norwegian and Danish,
+# Spanish, German, French, Italian, Dutch, Swedish, Portuguese); words English shares
+# ("die", "is", "in", "a") are left out, so they count for English only.
+_FOREIGN = (
+    "og er det som til av på med ikke en et den har fra eller fordi hvor el la los las del "
+    "que por para con una es y se lo más pero porque como der die das und ist nicht mit ein "
+    "eine zu von für auf dem den wird sich le les des est et une pour dans sur pas qui avec "
+    "sont parce il gli di da nel nella della delle dei degli alla al che non sono è uno ma "
+    "anche più ogni viene vengono het een en van niet dat met voor op te zijn door naar bij "
+    "maar ook wordt worden heeft meer elke och att ett är för inte varje efter också eller "
+    "os do dos das em na um não são ao mais mas cada é com uma kan alle andre hvert hver au "
+    "aux ce ces cette même ele ela entre todos todas"
 )
+_FOREIGN_FUNCTION_WORDS = frozenset(_FOREIGN.split()) - FUNCTION_WORDS
 
 
 def looks_english(text: str) -> bool:
-    """Rough check for the note that the offline model reads English best."""
+    """Rough check, by function words: an answer in another language gets a note that the
+    offline model reads English best, and is never capped as a keyword list (its few English
+    function words say nothing about its prose)."""
     tokens = words(text)
     foreign = sum(t in _FOREIGN_FUNCTION_WORDS for t in tokens)
     english = sum(t in FUNCTION_WORDS for t in tokens)
