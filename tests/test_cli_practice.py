@@ -54,25 +54,28 @@ def test_own_questions_need_no_empty_line(bot: FakeBot, settings: Settings) -> N
 
 
 def test_end_of_input_pauses_and_resume_continues(bot: FakeBot, settings: Settings) -> None:
-    output = practice(settings.data_dir, "an answer\n\n", "--length", "3")
+    output = practice(settings.data_dir, "an answer\n\nhint\n", "--length", "3")
     assert "Paused. Resume with: interview-bot practice --resume" in output
+    hint = output[output.index("Hint 1/") :].splitlines()[0]
     store = ProgressStore(settings.progress_path)
     (session,) = store.sessions()
     assert session.ended_at is None and len(store.attempts(session.id)) == 1
     resumed = practice(settings.data_dir, "end\n", "--resume")
-    assert f"Resuming interview {session.id}." in resumed
-    assert "Question 2 of 3" in resumed
+    assert "Resuming interview 1." in resumed
+    # the open question comes back with the hint already shown for it
+    assert "Question 2 of 3" in resumed and hint in resumed
 
 
 def test_each_user_resumes_only_their_own_interview(bot: FakeBot, settings: Settings) -> None:
+    practice(settings.data_dir, "end\n", "--user", "carol")  # someone else's interview first
     practice(settings.data_dir, "an answer\n\n", "--length", "3", "--user", "alice")
     store = ProgressStore(settings.progress_path)
-    (session,) = store.sessions()
-    assert session.owner == "alice"
+    session = store.sessions(owner="alice")[0]
+    assert session.id == 2
     other = practice(settings.data_dir, "end\n", "--resume", "--user", "bob")
     assert "Resuming" not in other and "Question 1 of" in other
     mine = practice(settings.data_dir, "end\n", "--resume", "--user", "alice")
-    assert f"Resuming interview {session.id}." in mine
+    assert "Resuming interview 1." in mine  # numbered among alice's own, not the row id
 
 
 def test_unknown_topic_and_difficulty_are_clear_errors(bot: FakeBot, settings: Settings) -> None:

@@ -169,9 +169,11 @@ def test_a_reload_brings_back_the_interview_with_its_cards(
     bot.enqueue(make_grade(0.7, missed=0))
     history, user, *_ = chat.command("hint", user, history)
     history, user, *_ = chat.send("first <b>answer</b>", user, history)
+    history, user, *_ = chat.command("hint", user, history)  # a hint on the open question
     # a reload: a fresh page state for the same browser id
     restored, again, status, *_ = chat.restore(UserState(owner=alice.owner))
     assert again.session_id == user.session_id
+    assert restored[-1] == history[-1] and "Hint 1/" in restored[-1]["content"]
     shown = texts(restored)
     assert "### Score: 7 / 10 (70%) · after 1 hint" in shown  # the card, hint mark included
     assert "first &lt;b&gt;answer&lt;/b&gt;" in shown

@@ -166,7 +166,8 @@ def practice(
         else None
     )
     if session is not None:
-        console.print(Text(f"Resuming interview {session.id}.", style="bold"))
+        number = progress.number(session.id)
+        console.print(Text(f"Resuming interview {number}.", style="bold"))
         turn = session.opening()
     else:
         config = SessionConfig(
@@ -181,6 +182,8 @@ def practice(
         session, turn = InterviewSession.start(bot, progress, config, grader, owner=owner)
     console.print(Text(COMMAND_HELP, style="dim"))
     print_turn(turn)
+    for hint in session.shown_hints():
+        console.print(Text(hint))
     while not session.ended:
         try:
             text = read_answer()

@@ -191,6 +191,15 @@ class InterviewSession:
             return self._advance("resume")
         return Turn(action="resume", prompt=self.prompt)
 
+    def shown_hints(self) -> list[str]:
+        """The hints already revealed for the open question, as they were shown: what a door
+        shows again after the question when it reopens this session."""
+        if self.ended or self.state.followup or not self.state.hints or self.prompt is None:
+            return []
+        points = self._current().key_points
+        shown = min(self.state.hints, len(points))
+        return [f"Hint {i + 1}/{len(points)}: {points[i]}" for i in range(shown)]
+
     # -- acting ---------------------------------------------------------------------------
     def handle(self, text: str) -> Turn:
         """A typed message: a command word, the user's own question, or an answer."""

@@ -27,6 +27,7 @@ from interview_bot.settings import Settings
 from interview_bot.web.render import (
     Message,
     error_message,
+    hint_message,
     status_text,
     summary_text,
     transcript_messages,
@@ -172,9 +173,10 @@ class InterviewHandlers:
         history = transcript_messages(session.transcript())
         try:
             turn = session.opening()
+            hints = [hint_message(h) for h in session.shown_hints()]
         except InterviewBotError as exc:
             return self.failed(history, user, exc)
-        return self._outputs([*history, *turn_messages(turn)], user, turn)
+        return self._outputs([*history, *turn_messages(turn), *hints], user, turn)
 
     def resume(self, user: UserState, history: list[Message] | None = None) -> ChatOutputs:
         """Reopen this person's last unfinished interview, its earlier grade cards included."""

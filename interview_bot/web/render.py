@@ -170,5 +170,9 @@ def transcript_messages(exchanges: list[Exchange]) -> list[Message]:
     return messages
 
 
+def hint_message(hint: str) -> Message:
+    return {"role": "assistant", "content": escape_text(hint)}
+
+
 def error_message(error: Exception) -> Message:
     return {"role": "assistant", "content": f"⚠️ **{escape_text(for_web(str(error)))}**"}
