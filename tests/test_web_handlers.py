@@ -98,6 +98,13 @@ def test_grade_card_has_score_criteria_key_points_feedback_and_reference() -> No
     assert "### Not scored" in ungraded and "Score:" not in ungraded
 
 
+def test_a_references_headings_do_not_outgrow_the_card() -> None:
+    reference = "LayerNorm.\n##### Quick comparison table\n```python\n# a comment\n```"
+    card = grade_card(make_grade(0.6).model_copy(update={"reference": reference}))
+    assert "\n**Quick comparison table**\n" in card and "#####" not in card
+    assert "\n# a comment\n" in card  # code stays code
+
+
 def test_chat_flow_with_buttons_and_summary(chat: InterviewHandlers, bot: FakeBot) -> None:
     history, user, status, summary, frame, visible, _box = chat.start(
         [], "any", FIXED, 3, UserState(), []

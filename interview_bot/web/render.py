@@ -92,12 +92,25 @@ def grade_card(grade: Grade, hints: int = 0) -> str:
     return "\n".join(lines)
 
 
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
+
+
+def _flatten_headings(markdown: str) -> str:
+    """Headings ("##### Comparison") as bold lines; code blocks (a "# comment") untouched."""
+    lines, in_code = [], False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+        lines.append(line if in_code else _HEADING.sub(r"**\1**", line))
+    return "\n".join(lines)
+
+
 def reference_block(reference: str, title: str, open_: bool = False) -> str:
+    """A reference in a collapsible block; its own headings become bold lines, so they do not
+    render larger than the grade card around them."""
     attr = " open" if open_ else ""
-    return (
-        f"<details{attr}><summary>{html.escape(title)}</summary>\n\n"
-        f"{escape_text(reference)}\n\n</details>"
-    )
+    body = _flatten_headings(escape_text(reference))
+    return f"<details{attr}><summary>{html.escape(title)}</summary>\n\n{body}\n\n</details>"
 
 
 def prompt_text(prompt: Prompt) -> str:
