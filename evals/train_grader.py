@@ -74,15 +74,18 @@ MOHLER_WEIGHT = 0.5  # Mohler is large, on-topic and graded high: it must not dr
 NEGATIVES_PER_QUESTION = 3
 SEED = 0
 RIDGE_LAMBDA = 10.0
+# Trees and blend chosen by 5-fold cross-validation grouped by question on the training split
+# (2026-12-07): 300 trees of depth 4 at share 0.75 against 200 of depth 3 at 0.5 raised
+# Spearman 0.779 -> 0.794 and lowered wrong answers 1.12 -> 1.03 there.
 GBM = {
-    "n_estimators": 200,
-    "max_depth": 3,
+    "n_estimators": 300,
+    "max_depth": 4,
     "learning_rate": 0.05,
     "subsample": 0.8,
     "min_samples_leaf": 20,
     "random_state": SEED,
 }
-BLEND = 0.5  # share of the trees in the calibrated score; the rest is the ridge model
+BLEND = 0.75  # share of the trees in the calibrated score; the rest is the ridge model
 WRONG_KINDS = ("fluent_wrong", "misconception", "off_topic", "noise", "non_answer")
 
 

@@ -32,9 +32,6 @@ INJECTIONS = [
 
 # Known limitations of the shipped grader (measured in README, "Evals"): strict xfails, so a
 # better grader that passes them fails the suite until the mark is removed.
-UNDERRATED = pytest.mark.xfail(
-    strict=True, reason="a complete answer the embedding grader underrates (3.4 of 5)"
-)
 FOOLED = pytest.mark.xfail(
     strict=True, reason="fluent wrong answer: a negated claim in the reference's words, 2.3 of 5"
 )
@@ -49,12 +46,11 @@ RIGHT = [
         "softmax their weights are zero. Padding masks hide pad tokens; a causal mask hides "
         "future tokens in the decoder.",
     ),
-    pytest.param(
+    (
         MODELS,
         "BERT and RoBERTa are encoder-only: bidirectional attention, used for understanding "
         "tasks like classification. GPT-style models such as GPT-3 and LLaMA are decoder-only, "
         "with causal masking for text generation. T5 and BART use the full encoder-decoder.",
-        marks=UNDERRATED,
     ),
     (
         LINEAR,
