@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,57 @@ class Tree:
     right: np.ndarray
     value: np.ndarray
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        node = np.zeros(len(X), dtype=np.int64)
+
+@dataclass(frozen=True)
+class Forest:
+    """Every tree of an ensemble in one set of arrays, walked one level at a time for all trees
+    and rows together: a few array operations per level instead of a few per tree."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray  # child indices into these arrays; -1 at a leaf
+    right: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
+
+    @classmethod
+    def of(cls, trees: list[Tree]) -> Forest:
+        sizes = [len(t.left) for t in trees]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+        def children(name: str) -> np.ndarray:
+            parts = [
+                np.where(getattr(t, name) < 0, -1, getattr(t, name) + offset)
+                for t, offset in zip(trees, offsets, strict=True)
+            ]
+            return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(t, name) for t in trees]) if trees else np.zeros(0)
+
+        feature = joined("feature").astype(np.int64)
+        return cls(
+            np.maximum(feature, 0),  # a leaf's -2 would index a column; leaves never compare
+            joined("threshold"),
+            children("left"),
+            children("right"),
+            joined("value"),
+            offsets,
+        )
+
+    def total(self, X: np.ndarray) -> np.ndarray:
+        """The sum of every tree's prediction, per row of ``X``."""
+        if not len(self.roots):
+            return np.zeros(len(X))
+        node = np.tile(self.roots, (len(X), 1))
+        rows = np.arange(len(X))[:, None]
         while True:
-            leaf = self.left[node] < 0
-            if leaf.all():
-                return self.value[node]
-            rows = np.flatnonzero(~leaf)
-            go_left = X[rows, self.feature[node[rows]]] <= self.threshold[node[rows]]
-            node[rows] = np.where(go_left, self.left[node[rows]], self.right[node[rows]])
+            inner = self.left[node] >= 0
+            if not inner.any():
+                return self.value[node].sum(axis=1)
+            go_left = X[rows, self.feature[node]] <= self.threshold[node]
+            step = np.where(go_left, self.left[node], self.right[node])
+            node = np.where(inner, step, node)
 
 
 KNOWN = (*FEATURES, "pair_score")
@@ -73,10 +115,12 @@ class Calibration:
     def parts(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The ridge model's and the trees' grades (unclipped) for rows of :attr:`features`."""
         linear = self.intercept + ((X - self.mean) / self.std) @ self.weights
-        boosted = self.init + self.learning_rate * sum(
-            (t.predict(X) for t in self.trees), np.zeros(len(X))
-        )
+        boosted = self.init + self.learning_rate * self.forest.total(X)
         return linear, boosted
+
+    @cached_property
+    def forest(self) -> Forest:
+        return Forest.of(self.trees)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted grades on 0..SCALE for rows of values in :attr:`features` order."""
