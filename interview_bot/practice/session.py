@@ -29,6 +29,7 @@ from interview_bot.practice.intents import (
 from interview_bot.practice.owners import default_owner
 from interview_bot.practice.progress import ProgressStore
 from interview_bot.practice.protocol import Bot
+from interview_bot.practice.replay import exchanges, hint_text, revealed_hints
 from interview_bot.practice.scheduler import Repetition, filter_questions, plan_fixed, topic_of
 from interview_bot.practice.stats import session_summary
 from interview_bot.practice.turns import (
@@ -162,25 +163,8 @@ class InterviewSession:
         )
 
     def transcript(self) -> list[Exchange]:
-        """Every stored attempt in order, numbered as the interview numbered its questions:
-        what a door shows again after a reload, grade cards included."""
-        exchanges: list[Exchange] = []
-        number = 0
-        for a in self.progress.attempts(self.id):
-            number += a.kind != "followup"
-            exchanges.append(
-                Exchange(
-                    number=max(number, 1),
-                    total=max(self.total, number),
-                    question=a.question,
-                    topic=a.topic or "General",
-                    kind=a.kind,
-                    answer=a.answer,
-                    grade=a.grade,
-                    hints=a.hints,
-                )
-            )
-        return exchanges
+        """Every stored attempt: what a door shows again after a reload, cards included."""
+        return exchanges(self.progress.attempts(self.id), self.total)
 
     def opening(self) -> Turn:
         """The question to show when a door (re)opens this session."""
@@ -196,9 +180,7 @@ class InterviewSession:
         shows again after the question when it reopens this session."""
         if self.ended or self.state.followup or not self.state.hints or self.prompt is None:
             return []
-        points = self._current().key_points
-        shown = min(self.state.hints, len(points))
-        return [f"Hint {i + 1}/{len(points)}: {points[i]}" for i in range(shown)]
+        return revealed_hints(self._current().key_points, self.state.hints)
 
     # -- acting ---------------------------------------------------------------------------
     def handle(self, text: str) -> Turn:
@@ -270,7 +252,7 @@ class InterviewSession:
         return Turn(
             action="hint",
             prompt=self.prompt,
-            notice=f"Hint {self.state.hints}/{len(points)}: {points[self.state.hints - 1]}",
+            notice=hint_text(points, self.state.hints),
         )
 
     def skip(self) -> Turn:
