@@ -38,8 +38,7 @@ def question(qid: str, text: str, answer: str, points: list[str]) -> CanonicalQu
 def test_a_question_found_only_by_what_its_answer_says_wins_over_weak_wording_matches() -> None:
     asks = {"ffn": 0.40, "heads": 0.55}
     says = {"ffn": 0.80, "heads": 0.30}
-    words = {"ffn": 0}
-    ranked = fuse(asks, says, words)
+    ranked = fuse(asks, says, {})
     assert [r.question_id for r in ranked] == ["ffn", "heads"]
     # the similarity stays the wording similarity, the scale MATCH_THRESHOLD was set on
     assert ranked[0].similarity == 0.40
@@ -48,8 +47,24 @@ def test_a_question_found_only_by_what_its_answer_says_wins_over_weak_wording_ma
 def test_a_query_worded_as_a_bank_question_finds_that_question_first() -> None:
     asks = {"scale": 0.97, "formula": 0.69}
     says = {"formula": 0.9, "scale": 0.5}
-    words = {"formula": 0, "scale": 1}
+    words = {"formula": 1.0, "scale": 0.6}
     assert fuse(asks, says, words)[0].question_id == "scale"
+
+
+def test_a_question_far_ahead_on_one_measure_is_not_overtaken_by_narrow_wins() -> None:
+    """Reciprocal-rank fusion put "b" first (first in two rankings out of three, by a
+    hair); adding the scores keeps how far ahead "a" is on the wording."""
+    asks = {"a": 0.80, "b": 0.50}
+    says = {"a": 0.50, "b": 0.52}
+    words = {"b": 1.0, "a": 0.95}
+    assert [r.question_id for r in fuse(asks, says, words)] == ["a", "b"]
+
+
+def test_a_question_missing_from_a_dense_measure_scores_its_floor() -> None:
+    # "c" came back only from BM25: it is at most as close as the farthest returned text
+    ranked = fuse({"a": 0.6, "b": 0.3}, {"a": 0.5, "b": 0.4}, {"c": 1.0})
+    assert ranked[-1].question_id == "b"
+    assert {r.question_id for r in ranked} == {"a", "b", "c"}
 
 
 def test_every_bank_question_finds_itself(seeded_bot: InterviewBot) -> None:
@@ -59,7 +74,7 @@ def test_every_bank_question_finds_itself(seeded_bot: InterviewBot) -> None:
 
 
 def test_a_question_only_bm25_found_ranks_with_no_similarity() -> None:
-    ranked = fuse({}, {}, {"rope": 0})
+    ranked = fuse({}, {}, {"rope": 1.0})
     assert ranked[0].question_id == "rope" and ranked[0].similarity == 0.0
 
 
@@ -92,10 +107,11 @@ def test_bm25_finds_the_rare_exact_term_and_stems() -> None:
         ),
     }
     index = LexicalIndex.build(bank)
-    assert next(iter(index.ranks("rope scaling", 5))) == "rope"
-    assert next(iter(index.ranks("why mask the later positions", 5))) == "mask"
-    assert index.ranks("zzz qqq", 5) == {}
-    assert LexicalIndex.build({}).ranks("anything", 5) == {}
+    assert index.scores("rope scaling", 5) == {"rope": 1.0}
+    found = index.scores("why mask the later positions", 5)
+    assert next(iter(found)) == "mask" and found["mask"] == 1.0
+    assert index.scores("zzz qqq", 5) == {}
+    assert LexicalIndex.build({}).scores("anything", 5) == {}
 
 
 def test_search_finds_residual_connections_by_what_they_do(seeded_bot: InterviewBot) -> None:
@@ -107,7 +123,8 @@ def test_search_eval_on_the_bundled_paraphrases(seeded_bot: InterviewBot) -> Non
     """Recall on the paraphrase set must not fall below what this search measured.
 
     Before hybrid search (dense over question wordings only) it was 0.504 at 1 and 0.688 at
-    3; the hybrid measured 0.652 and 0.844. The floors leave room for key-point changes.
+    3; fusing ranks measured 0.637 and 0.848, adding scores 0.703 and 0.875. The floors
+    leave room for key-point changes.
     """
     cases = load_search_cases(seeded_bot.settings.datasets_dir / PARAPHRASES)
     assert len(cases) >= 150
@@ -120,15 +137,15 @@ def test_search_eval_on_the_bundled_paraphrases(seeded_bot: InterviewBot) -> Non
     print(
         f"\nrecall@1 {report.recall(1):.3f} recall@3 {report.recall(3):.3f} MRR {report.mrr():.3f}"
     )
-    assert report.recall(1) >= 0.62
-    assert report.recall(3) >= 0.80
+    assert report.recall(1) >= 0.68
+    assert report.recall(3) >= 0.85
 
 
 def test_search_eval_on_a_bank_of_other_questions(tmp_path: Path) -> None:
     """The same search on a bank it was never tuned on: 125 ML questions outside the bundled
-    bank, with 1,454 queries written by other hands (test split here). It measured 0.911 at
-    1 and 0.994 at 3 on the test split; the bundled bank's near-twin questions are what
-    hold the bundled set lower."""
+    bank, with 1,454 queries written by other hands (test split here). On the test split
+    fusing ranks measured 0.911 at 1 and 0.994 at 3, adding scores 0.952 and 0.998; the
+    bundled bank's near-twin questions are what hold the bundled set lower."""
     bot = InterviewBot(load_settings(data_dir=tmp_path))
     datasets = bot.settings.datasets_dir
     bot.ingest([datasets / "ml_bank.json"], bank="ml")
@@ -139,8 +156,8 @@ def test_search_eval_on_a_bank_of_other_questions(tmp_path: Path) -> None:
         lambda q, k: bot.search(q, k=k, bank="ml"), bot.questions("ml"), cases, file=ML_QUERIES
     )
     print(f"\nML bank: recall@1 {report.recall(1):.3f} recall@3 {report.recall(3):.3f}")
-    assert report.recall(1) >= 0.85
-    assert report.recall(3) >= 0.95
+    assert report.recall(1) >= 0.92
+    assert report.recall(3) >= 0.97
 
 
 def test_search_eval_file_errors_name_file_and_line(tmp_path: Path) -> None:

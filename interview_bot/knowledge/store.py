@@ -347,8 +347,8 @@ class BankStore:
     def search(self, query: str, k: int = 5, bank: str = "default") -> list[SearchHit]:
         """The bank questions ``query`` asks about, best first, one hit per question.
 
-        Hybrid: dense over wordings and answer statements, BM25 over both, fused by rank
-        (see :mod:`interview_bot.knowledge.search`).
+        Hybrid: dense over wordings and answer statements, BM25 over both, their scores
+        added with weights (see :mod:`interview_bot.knowledge.search`).
         """
         vector = self.embedder.encode([query])[0].tolist()
 
@@ -362,6 +362,6 @@ class BankStore:
         found = self._read(bank, read)
         collection, questions = self._built_questions(bank)
         asks, says = dense_best(found)
-        words = self._lexical_index(bank, collection, questions).ranks(query, DENSE_CANDIDATES)
+        words = self._lexical_index(bank, collection, questions).scores(query, DENSE_CANDIDATES)
         ranked = [r for r in fuse(asks, says, words) if r.question_id in questions][:k]
         return [SearchHit(questions[r.question_id], r.similarity) for r in ranked]
