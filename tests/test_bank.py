@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from interview_bot.knowledge.bank import Bank
+import pytest
+
+from interview_bot.knowledge.bank import Bank, build_bank
+from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import candidates
+from tests.conftest import INTERNALS, JSON_QA, KNOWLEDGE, NUMBERED, OUTLINE, QUIZ
+
+BARE_ANSWERS = KNOWLEDGE / "answers-for-bare-questions.yaml"
+
+
+@pytest.fixture(scope="module")
+def seeds_only(embedder: Embedder) -> Bank:
+    """The five seed documents alone, without the bundled bank's own additions."""
+    return build_bank([QUIZ, OUTLINE, INTERNALS, JSON_QA, NUMBERED], embedder)
 
 
 def _by_question(bank: Bank, text: str):  # type: ignore[no-untyped-def]
@@ -29,11 +41,12 @@ def test_counts_after_merging(seed_bank: Bank) -> None:
     # graded-examples.yaml only adds examples to questions the seed files ask
     examples_only = [q for q in questions if q.examples and not q.answered]
     assert len(examples_only) == 46
-    assert len(questions) - len(examples_only) == 86
+    # 86 questions in the five seed files, and the 8 bare ones again with an answer
+    assert len(questions) - len(examples_only) == 86 + 8
     assert len(seed_bank.questions) == 70
-    assert len(seed_bank.merges) == 10
+    assert len(seed_bank.merges) == 10 + 8
     merged_away = sum(len(m.members) - 1 for m in seed_bank.merges)
-    assert 86 - merged_away == 70
+    assert 94 - merged_away == 70
 
 
 def test_no_group_holds_two_questions_of_one_file(seed_bank: Bank) -> None:
@@ -54,8 +67,8 @@ def test_bare_questions_borrow_close_answers(seed_bank: Bank) -> None:
     assert all((r.similarity or 0) >= 0.65 for r in causal.references)
 
 
-def test_questions_with_nothing_close_need_a_reference(seed_bank: Bank) -> None:
-    needing = {q.question for q in seed_bank.needing_reference}
+def test_questions_with_nothing_close_need_a_reference(seeds_only: Bank) -> None:
+    needing = {q.question for q in seeds_only.needing_reference}
     assert (
         "How does RoPE (Rotary Positional Embedding) differ from absolute positional encoding?"
         in needing
@@ -65,7 +78,21 @@ def test_questions_with_nothing_close_need_a_reference(seed_bank: Bank) -> None:
     # says "positional encoding adds a vector" is no reference for it.
     assert "Why are positional embeddings added, not concatenated?" in needing
     assert len(needing) == 8
-    assert not set(needing) & {q.question for q in seed_bank.gradable}
+    assert not set(needing) & {q.question for q in seeds_only.gradable}
+
+
+def test_the_bundled_answers_make_every_bare_question_gradable(
+    seeds_only: Bank, seed_bank: Bank
+) -> None:
+    """Each question the seeds leave without a reference is answered, in the same words, by
+    the bundled bank's own file; the two merge and keep the seed's id and topic."""
+    assert not seed_bank.needing_reference
+    for bare in seeds_only.needing_reference:
+        merged = _by_question(seed_bank, bare.question)
+        assert merged.id == bare.id and merged.topic == bare.topic
+        assert [r.source.file.rsplit("/", 1)[-1] for r in merged.references] == [BARE_ANSWERS.name]
+        assert not any(r.retrieved for r in merged.references)
+        assert len(merged.key_points) >= 2
 
 
 def test_every_question_has_a_topic(seed_bank: Bank) -> None:
