@@ -127,6 +127,8 @@ CUSTOM = {
     "bank.csv": 'question,answer,topic,difficulty\nWhat is RoPE?,"Rotary, relative.",Positions,basic\nWhat is GQA?,Grouped.,,\n',
     "bank.yaml": "- question: What is RoPE?\n  answer: Rotary.\n  difficulty: intermediate\n- question: What is GQA?\n  answer: Grouped.\n",
     "nested.yaml": "questions:\n  - question: What is RoPE?\n    answer: Rotary.\n  - question: What is GQA?\n    answer: Grouped.\n",
+    "commented.yaml": "# My bank: two questions\n#\n- question: What is RoPE?\n  answer: Rotary.\n"
+    "- question: What is GQA?\n  answer: Grouped.\n",
 }
 
 

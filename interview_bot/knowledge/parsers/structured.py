@@ -37,6 +37,11 @@ _FIELDS = {
 _EXAMPLE_FIELDS = {"answer", "score", "max_score", "why"}
 
 
+def _yaml_start(line: str) -> bool:
+    """The first line of a YAML bank: ``---``, ``questions:`` or ``- question:``."""
+    return line.strip() == "---" or bool(re.match(r"^\s*(-\s+)?questions?\s*:", line))
+
+
 def detect(text: str) -> str | None:
     """Which data format ``text`` is in, judged by content, or None."""
     stripped = text.lstrip()
@@ -50,7 +55,12 @@ def detect(text: str) -> str | None:
                 pass
         return JSON
     first = lines[0] if lines else ""
-    if re.match(r"^\s*(-\s+)?questions?\s*:", first) or first.strip() == "---":
+    if _yaml_start(first):
+        return YAML
+    # "# ..." opens a Markdown heading as well as a YAML comment: comments count only when
+    # the first line after them starts a YAML bank
+    body = next((line for line in lines if not line.lstrip().startswith("#")), "")
+    if first.lstrip().startswith("#") and _yaml_start(body):
         return YAML
     try:  # a header is short; a long or odd first line is simply not one
         header = {cell.strip().lower() for cell in next(csv.reader([first[:4096]]), [])}
