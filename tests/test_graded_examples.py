@@ -132,3 +132,30 @@ def test_a_known_misconception_is_named_on_the_card(tmp_path: Path) -> None:
     )
     assert grade.misconception == "Dropout is temporary and only in training."
     assert "A common misconception: Dropout is temporary" in grade.feedback
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "Which models use encoder-only vs decoder-only?",
+            "Encoder-only models are the BERT family (BERT, RoBERTa, DeBERTa) used for "
+            "understanding tasks, and decoder-only models are GPT-style LLMs (GPT-3/4, LLaMA, "
+            "Mistral) used for generation; T5 and BART are encoder–decoder.",
+        ),
+        (
+            "Why is positional encoding used in Transformers?",
+            "Because attention has no built-in notion of order, it treats the input as a bag of "
+            "tokens; positional encodings add position information to the embeddings so the "
+            "model can tell word order.",
+        ),
+    ],
+)
+def test_a_right_answer_in_a_misconceptions_words_is_not_called_one(
+    seeded_bot: InterviewBot, question: str, answer: str
+) -> None:
+    """Right answers (graded 4.5, training split) whose words are those of a swapped or
+    reversed example: the bundled model named that example's misconception for both."""
+    grade = seeded_bot.grade(answer, question=question)
+    assert grade.misconception is None
+    assert "misconception" not in grade.feedback
