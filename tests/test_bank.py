@@ -29,30 +29,49 @@ def test_positional_encoding_is_one_question_with_every_answer(seed_bank: Bank) 
         "attention-qa.json",
         "commonly-asked-outline.md",
         "part6-numbered.txt",
+        "transformer-internals.md",
         "transformer-quiz-no.md",
     ]
-    assert len(pe.references) == 4 and not any(r.retrieved for r in pe.references)
+    assert len(pe.references) == 5 and not any(r.retrieved for r in pe.references)
     merge = next(m for m in seed_bank.merges if m.canonical_id == pe.id)
-    assert all(m.similarity >= 0.82 for m in merge.members)
+    assert all(m.similarity >= 0.82 for m in merge.members if not m.declared)
+    # the internals file's wording is declared the same question in same-questions.yaml
+    (declared,) = [m for m in merge.members if m.declared]
+    assert declared.question.startswith('Explain the purpose of "Positional Encoding"')
 
 
 def test_counts_after_merging(seed_bank: Bank) -> None:
     questions = [q for f in seed_bank.files for q in f.questions]
-    # graded-examples.yaml only adds examples to questions the seed files ask
-    examples_only = [q for q in questions if q.examples and not q.answered]
-    assert len(examples_only) == 46
+    # graded-examples.yaml only adds examples to questions the seed files ask, and
+    # same-questions.yaml only declares which of them are one question
+    adds_only = [q for q in questions if q.adds_only]
+    assert len(adds_only) == 46 + 8
     # 86 questions in the five seed files, and the 8 bare ones again with an answer
-    assert len(questions) - len(examples_only) == 86 + 8
-    assert len(seed_bank.questions) == 70
-    assert len(seed_bank.merges) == 10 + 8
+    assert len(questions) - len(adds_only) == 86 + 8
+    assert len(seed_bank.questions) == 61
+    assert len(seed_bank.merges) == 10 + 8 + 3  # 5 declared joins extend existing groups
     merged_away = sum(len(m.members) - 1 for m in seed_bank.merges)
-    assert 94 - merged_away == 70
+    assert 94 - merged_away == 61
 
 
 def test_no_group_holds_two_questions_of_one_file(seed_bank: Bank) -> None:
     for merge in seed_bank.merges:
         files = [m.source.file for m in merge.members]
         assert len(files) == len(set(files))
+
+
+def test_declared_twins_are_one_question(seed_bank: Bank) -> None:
+    """Wordings too far apart to merge by similarity (0.54 here) are merged because
+    same-questions.yaml says they ask the same thing; the first named keeps its id."""
+    norm = _by_question(seed_bank, "Why LayerNorm instead of BatchNorm?")
+    assert norm.question == (
+        "Why is layer normalization preferred over batch normalization in Transformers?"
+    )
+    files = {r.source.file.rsplit("/", 1)[-1] for r in norm.references}
+    assert files == {"transformer-quiz-no.md", "commonly-asked-outline.md"}
+    merge = next(m for m in seed_bank.merges if m.canonical_id == norm.id)
+    assert [m.declared for m in merge.members] == [False, True]
+    assert merge.members[1].similarity < 0.82
 
 
 def test_distinct_questions_stay_apart(seed_bank: Bank) -> None:

@@ -112,7 +112,7 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
 def _works(bot: InterviewBot, question_id: str) -> None:
     hits = bot.search(QUERY, k=3)
     assert "positional encoding" in hits[0].question.question.lower()
-    assert len(bot.questions()) == 70
+    assert len(bot.questions()) == 61
     grade = bot.grade(ANSWER, question_id=question_id)
     assert grade.graded and 0 < grade.score <= grade.max_score
 
@@ -124,7 +124,7 @@ def test_bot_keeps_working_across_a_server_restart(
     data = tmp_path / "data"
     bot = InterviewBot(load_settings(data_dir=data, chroma_url=chroma_server.url))
     report = bot.ingest()
-    assert report.questions == 70
+    assert report.questions == 61
     assert not (data / "store").exists()  # everything went to the server
     question_id = bot.search(QUERY, k=1)[0].question.id
     _works(bot, question_id)

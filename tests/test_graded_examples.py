@@ -10,6 +10,8 @@ import pytest
 
 from interview_bot.bot import InterviewBot
 from interview_bot.errors import BankError, BankErrors
+from interview_bot.evaluation.cases import EvalCase
+from interview_bot.evaluation.runner import run_eval
 from interview_bot.knowledge.bank import build_bank
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.parsers import parse_bank_file
@@ -105,18 +107,30 @@ def test_examples_for_an_unknown_question_are_an_error(tmp_path: Path, embedder:
         build_bank([folder], embedder)
 
 
-def test_the_bundled_bank_has_examples_only_for_training_questions(
-    seeded_bot: InterviewBot,
-) -> None:
+def test_the_bundled_bank_has_examples_only_for_training_questions() -> None:
     test_questions = {
         json.loads(line)["question"]
         for line in (KNOWLEDGE.parent / "evals/datasets/interview_bank.jsonl").open()
         if json.loads(line)["split"] == "test"
     }
-    with_examples = [q for q in seeded_bot.questions() if q.examples]
-    assert len(with_examples) >= 30
-    for q in with_examples:
-        assert not {q.question, *q.variants} & test_questions, q.question
+    records = parse_bank_file(KNOWLEDGE / "graded-examples.yaml").questions
+    assert len(records) >= 30 and all(r.examples for r in records)
+    for record in records:
+        assert record.question not in test_questions, record.question
+
+
+def test_test_split_cases_are_graded_without_examples(tmp_path: Path) -> None:
+    """A test question declared the same as a training one shares its examples in the bank;
+    an eval of the test split withholds them, so no training answer grades a test case."""
+    folder = tmp_path / "bank"
+    write(folder, "qa.jsonl", json.dumps(RECORD) + "\n")
+    bot = InterviewBot(load_settings(data_dir=tmp_path / "data", knowledge_dir=folder))
+    bot.ingest([folder])
+    case = {"question": QUESTION, "answer": MISCONCEPTION, "score": 0}
+    cases = [EvalCase.model_validate(case | {"split": split}) for split in ("train", "test")]
+    train, test = run_eval(bot, cases).results
+    assert train.grade is not None and test.grade is not None
+    assert train.grade.misconception and not test.grade.misconception
 
 
 def test_a_known_misconception_is_named_on_the_card(tmp_path: Path) -> None:
@@ -159,3 +173,41 @@ def test_a_right_answer_in_a_misconceptions_words_is_not_called_one(
     grade = seeded_bot.grade(answer, question=question)
     assert grade.misconception is None
     assert "misconception" not in grade.feedback
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "same.yaml",
+            "- question: What does dropout do?\n  same_as: Why do networks use dropout?\n",
+        ),
+        ("same.json", json.dumps([{"question": QUESTION, "same_as": ["Why use dropout?"]}])),
+        ("same.csv", 'question,same_as\nWhat does dropout do?,"Why use dropout, then?"\n'),
+    ],
+)
+def test_every_data_format_declares_the_same_question(tmp_path: Path, name: str, text: str) -> None:
+    (record,) = parse_bank_file(write(tmp_path, name, text)).questions
+    assert record.adds_only and len(record.same_as) == 1
+
+
+def test_declared_wordings_join_however_far_apart(tmp_path: Path, embedder: Embedder) -> None:
+    folder = tmp_path / "bank"
+    other = "Why do networks switch off random units while training?"
+    records = [{"question": QUESTION, "answer": ANSWER}, {"question": other, "answer": ANSWER}]
+    write(folder, "qa.json", json.dumps(records))
+    assert len(build_bank([folder], embedder).questions) == 2
+    write(folder, "same.yaml", f"- question: {QUESTION}\n  same_as: [{other!r}]\n")
+    (joined,) = build_bank([folder], embedder).questions
+    assert joined.question == QUESTION and joined.variants == [other]
+    assert len(joined.references) == 2
+
+
+def test_a_declared_wording_the_bank_lacks_is_an_error(tmp_path: Path, embedder: Embedder) -> None:
+    folder = tmp_path / "bank"
+    write(folder, "qa.json", json.dumps([RECORD]))
+    write(folder, "same.yaml", "---\n- question: What does dropout do?\n  same_as: What is RoPE?\n")
+    with pytest.raises(
+        BankError, match=r"same\.yaml:2: same_as: no bank file asks 'What is RoPE\?'"
+    ):
+        build_bank([folder], embedder)

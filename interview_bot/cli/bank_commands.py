@@ -145,7 +145,8 @@ def stats(
     for merge in built.merges:
         console.print(f"[bold]merged[/] {merge.canonical_question}")
         for member in merge.members:
-            console.print(f"   {member.similarity:.3f}  {member.question}  ({member.source})")
+            how = " declared same" if member.declared else ""
+            console.print(f"   {member.similarity:.3f}{how}  {member.question}  ({member.source})")
     for q in built.needing_reference:
         console.print(f"[yellow]needs a reference[/] {q.question} ({q.sources[0]})")
 

@@ -2,7 +2,9 @@
 
 The same path as the app: a case with a ``reference`` is graded against it, one without
 gets its reference from the bank by retrieval. A case that fails is recorded with its
-error and left out of the metrics; it never stops the run.
+error and left out of the metrics; it never stops the run. A case of the test split is graded
+without the bank's graded examples: they are training answers, and a test question the bank
+declares the same as a training one (``same_as``) would otherwise be graded with them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ BATCH = 64
 WORST = 10
 WRONG = ("wrong", "fluent_wrong", "off_topic")  # answers that must score near 0
 COMPLETE = ("complete",)
+TEST_SPLIT = "test"  # questions never fitted on, graded examples included
 
 
 class CaseResult(BaseModel):
@@ -117,7 +120,10 @@ def _targets(
     out: list[GradingTarget | Exception] = []
     for case in cases:
         try:
-            out.append(bot.target(question=case.question, reference=case.reference, bank=bank))
+            target = bot.target(question=case.question, reference=case.reference, bank=bank)
+            if (case.model_extra or {}).get("split") == TEST_SPLIT and target.examples:
+                target = target.model_copy(update={"examples": []})
+            out.append(target)
         except Exception as exc:  # recorded per case, never fatal
             out.append(exc)
     return out

@@ -70,6 +70,9 @@ class Question(BaseModel):
     source: SourceRef
     format: str
     examples: list[GradedExample] = Field(default_factory=list)
+    # questions of the bank that ask the same thing in other words, as the author declared:
+    # merged with this one however far apart their wordings are
+    same_as: list[str] = Field(default_factory=list)
 
     @field_validator("question")
     @classmethod
@@ -81,6 +84,12 @@ class Question(BaseModel):
     @property
     def answered(self) -> bool:
         return bool(self.short_answer or self.explanation)
+
+    @property
+    def adds_only(self) -> bool:
+        """A record that asks nothing itself: it only adds graded examples to, or declares
+        other wordings of, a question the bank asks elsewhere."""
+        return not self.answered and bool(self.examples or self.same_as)
 
     @property
     def answer(self) -> str:
@@ -135,6 +144,7 @@ class MergeMember(BaseModel):
     question: str
     source: SourceRef
     similarity: float
+    declared: bool = False  # merged because a bank file says so (same_as), not by similarity
 
 
 class MergeDecision(BaseModel):
@@ -151,7 +161,7 @@ class FileStats(BaseModel):
     path: str
     sha256: str
     format: str
-    questions: int  # questions the file asks; records that only add examples are not counted
+    questions: int  # questions the file asks; records that only add to others are not counted
     answered: int
     examples: int = 0  # graded example answers
 

@@ -44,6 +44,7 @@ class RawQuestion:
     difficulty: str | None = None
     id: str | None = None
     examples: tuple[dict[str, Any], ...] = ()  # graded example answers, as the file has them
+    same_as: tuple[str, ...] = ()  # other wordings of this question, declared by the author
 
 
 def parse_difficulty(value: str | None, path: str, line: int) -> str | None:
@@ -118,6 +119,7 @@ def build_question(raw: RawQuestion, path: str, fmt: str, katex: bool = False) -
             source=SourceRef(file=path, line=raw.line),
             format=fmt,
             examples=[GradedExample.model_validate(e) for e in raw.examples],
+            same_as=[clean_inline(text, katex) for text in raw.same_as],
         )
     except ValidationError as exc:
         problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -2,10 +2,11 @@
 CSV with a header, and YAML (a list of records or ``questions:`` holding one).
 
 A record has ``question`` and ``answer`` (or ``short_answer`` / ``explanation``), and
-optionally ``topic``, ``difficulty``, ``id`` and ``examples`` (graded example answers: a
-list of ``answer``, ``score``, optional ``max_score`` and ``why``). A record with examples
-and no answer adds its examples to the bank's question of that text. Every problem is
-reported at its line.
+optionally ``topic``, ``difficulty``, ``id``, ``examples`` (graded example answers: a
+list of ``answer``, ``score``, optional ``max_score`` and ``why``) and ``same_as`` (other
+questions of the bank that ask the same thing in other words: one text or a list). A record
+with examples or ``same_as`` and no answer adds them to the bank's question of that text.
+Every problem is reported at its line.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _FIELDS = {
     "difficulty",
     "id",
     "examples",
+    "same_as",
 }
 _EXAMPLE_FIELDS = {"answer", "score", "max_score", "why"}
 
@@ -142,7 +144,24 @@ def _record(item: Any, path: str, line: int) -> RawQuestion:
         difficulty=_string(fields.get("difficulty"), "difficulty", path, line),
         id=_string(fields.get("id"), "id", path, line) or None,
         examples=_examples(fields.get("examples"), path, line),
+        same_as=_same_as(fields.get("same_as"), path, line),
     )
+
+
+def _same_as(value: Any, path: str, line: int) -> tuple[str, ...]:
+    """The other wordings a record declares: one text or a list of texts."""
+    items = [value] if isinstance(value, str) else value
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise BankError(path, line, "same_as must be a question or a list of questions")
+    out = []
+    for n, item in enumerate(items, 1):
+        text = _string(item, f"same_as {n}", path, line)
+        if not text or not text.strip():
+            raise BankError(path, line, f"same_as {n}: the question is empty")
+        out.append(text)
+    return tuple(out)
 
 
 def _examples(value: Any, path: str, line: int) -> tuple[dict[str, Any], ...]:
