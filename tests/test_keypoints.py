@@ -236,9 +236,14 @@ def test_the_softmax_question_borrows_statements_about_softmax(seed_bank: Bank) 
     assert "The formula for Scaled Dot-Product Attention is" not in softmax.key_points
 
 
+# The outline's "What’s the difference between encoder and decoder?", whose passage the GPT
+# question borrows, is declared the same question as this one (knowledge/same-questions.yaml).
+DONOR = "What are the roles of the encoder and decoder in a Transformer?"
+
+
 def test_a_bare_question_borrows_only_the_passage_that_answers_it(seed_bank: Bank) -> None:
     gpt = by_text(seed_bank, "Why does GPT use causal masking?")
-    assert borrowed_from(gpt) == ["What’s the difference between encoder and decoder?"]
+    assert borrowed_from(gpt) == [DONOR]
     assert gpt.key_points and all("causal" in p for p in gpt.key_points)
     text = gpt.reference_text
     assert "cross-attention" not in text and "no causal mask" not in text
@@ -264,9 +269,10 @@ def test_topics_of_unfiled_questions(seed_bank: Bank) -> None:
 
 
 def test_near_identical_questions_are_recorded_both_ways(seed_bank: Bank) -> None:
-    scaled = by_text(seed_bank, "Why is the dot product in attention scaled by sqrt(d_k)?")
-    again = by_text(seed_bank, "Why is scaling (dividing by √d_k) used in attention mechanisms?")
-    assert again.id in scaled.near and scaled.id in again.near
+    mask = by_text(seed_bank, "What is an attention mask?")
+    how = by_text(seed_bank, "How is masking implemented in attention mechanisms?")
+    assert how.id != mask.id
+    assert how.id in mask.near and mask.id in how.near
 
 
 # -- follow-ups and the card ------------------------------------------------------------------
@@ -316,17 +322,14 @@ def test_the_card_says_the_reference_is_borrowed_and_from_where(
         q for q in seeded_bot.questions() if q.question == "Why does GPT use causal masking?"
     )
     target = seeded_bot.target(question_id=gpt.id)
-    assert target.reference_from == ["What’s the difference between encoder and decoder?"]
+    assert target.reference_from == [DONOR]
     grade = seeded_bot.grade(
         "GPT generates left to right, so a causal mask stops each token attending to later ones.",
         question_id=gpt.id,
     )
     assert grade.reference_from == target.reference_from
     warnings = card_view(grade).warnings
-    assert any(
-        "borrowed" in w and "What’s the difference between encoder and decoder?" in w
-        for w in warnings
-    )
+    assert any("borrowed" in w and DONOR in w for w in warnings)
     own = Grade(question="q", answer="a", score=1, max_score=5)
     assert not any("borrowed" in w for w in card_view(own).warnings)
 
@@ -339,7 +342,7 @@ def test_bank_keypoints_command_prints_them_for_audit(seeded_bot: InterviewBot) 
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [r["question"] for r in rows] == ["Why does GPT use causal masking?"]
-    assert rows[0]["borrowed_from"] == ["What’s the difference between encoder and decoder?"]
+    assert rows[0]["borrowed_from"] == [DONOR]
     assert rows[0]["key_points"]
     every = runner.invoke(app, ["bank", "keypoints", "--data-dir", data_dir])
     assert every.exit_code == 0 and "1. " in every.output
