@@ -23,6 +23,7 @@ from interview_bot.knowledge.keypoints import (
     candidates,
     is_statement,
     select_points,
+    table_rows,
 )
 from interview_bot.knowledge.models import CanonicalQuestion
 from interview_bot.knowledge.repair import latex_to_text
@@ -349,3 +350,25 @@ def test_bank_keypoints_command_prints_them_for_audit(seeded_bot: InterviewBot) 
     assert "reference borrowed from" in every.output
     none = runner.invoke(app, ["bank", "keypoints", "no such question", "--data-dir", data_dir])
     assert none.exit_code == 2 and "no question" in none.output
+
+
+def test_table_rows_are_points_only_when_the_sentences_run_short(seed_bank: Bank) -> None:
+    """The LayerNorm answers say in sentences what their table sums up in cells; the GPT vs
+    BERT answer is mostly its table."""
+    norm = by_text(seed_bank, "Why LayerNorm instead of BatchNorm?").key_points
+    assert len(norm) == MAX_POINTS
+    assert not any(re.search(r"Norm (Yes|No|Rare|Poorly)\b", p) for p in norm), norm
+    gpt = by_text(seed_bank, "Compare and contrast GPT and BERT.").key_points
+    assert "Architecture: GPT Decoder-only Transformer, BERT Encoder-only Transformer" in gpt
+
+
+def test_table_rows_are_told_from_sentences() -> None:
+    text = (
+        "LayerNorm normalizes each token over its features.\n\n"
+        "| Feature | LayerNorm | BatchNorm |\n|---|---|---|\n| Works with batch=1 | Yes | No |\n"
+    )
+    assert candidates(text) == [
+        "LayerNorm normalizes each token over its features.",
+        "Works with batch=1: LayerNorm Yes, BatchNorm No",
+    ]
+    assert table_rows(text) == {"Works with batch=1: LayerNorm Yes, BatchNorm No"}

@@ -3,9 +3,10 @@
 A key point is one self-contained statement that reads as a sentence. Candidates are the
 sentences and bullets of every reference of a question, repaired (``d_k``, LaTeX as plain
 notation); a bullet list of short items becomes one statement under its label ("Common
-encoder-only models: BERT, RoBERTa, ..."), a table one statement per row, and a lead-in
-ending in a colon takes the formula that follows it. Headings, lead-ins, bare formulas and
-fragments ("In dot-product attention, scores are") are not points. A greedy
+encoder-only models: BERT, RoBERTa, ..."), a table one statement per row (a point only
+when the sentences cannot fill every place), and a lead-in ending in a colon takes the
+formula that follows it. Headings, lead-ins, bare formulas and fragments ("In dot-product
+attention, scores are") are not points. A greedy
 maximal-marginal-relevance pick then ranks the statements by how close they are to the
 question and to the answers as a whole and merges near-repeats; a list's items stay inside
 their statement, so a task named in an answer ("Named Entity Recognition") is never a point
@@ -278,10 +279,24 @@ def candidates(text: str) -> list[str]:
     return list(statement_parts(text))
 
 
+def table_rows(text: str) -> set[str]:
+    """The statements of one reference answer made from the rows of a table."""
+    return {statement for statement, _, row in _statements(text) if row}
+
+
 def statement_parts(text: str) -> dict[str, list[str]]:
     """Each statement of one reference answer, in order, with the lines it was built from
     (the items of a list statement; the statement itself otherwise)."""
+    parts: dict[str, list[str]] = {}
+    for statement, lines, _ in _statements(text):
+        parts.setdefault(statement, lines)
+    return parts
+
+
+def _statements(text: str) -> list[tuple[str, list[str], bool]]:
+    """Statements in order, with their lines and whether a table row made them."""
     out: list[tuple[str, list[str]]] = []
+    rows: set[int] = set()  # places in ``out`` that hold a table row
     table: list[list[str]] = []
     prose: list[str] = []
 
@@ -302,14 +317,13 @@ def statement_parts(text: str) -> dict[str, list[str]]:
                 table.append(cells)
             continue
         if table:
-            out.extend((row, [row]) for row in (_table_points(table) if len(table) > 1 else []))
+            for row in _table_points(table) if len(table) > 1 else []:
+                rows.add(len(out))
+                out.append((row, [row]))
             table = []
         prose.append(raw)
     flush_prose()
-    parts: dict[str, list[str]] = {}
-    for statement, lines in out:
-        parts.setdefault(statement, lines)
-    return parts
+    return [(statement, lines, n in rows) for n, (statement, lines) in enumerate(out)]
 
 
 def select_points(
@@ -323,11 +337,13 @@ def select_points(
     best is kept)."""
     pool: list[str] = []
     lead: set[int] = set()
+    rows: set[str] = set()
     for reference in references:
         found = [c for c in candidates(reference) if c not in pool]
         if found:
             lead.add(len(pool))
         pool.extend(found)
+        rows |= table_rows(reference)
     if len(pool) <= 1:
         return pool
     vectors = encode(pool)
@@ -341,6 +357,12 @@ def select_points(
     if len(lead) > 1:  # merged answers each open by saying the answer: keep the best opening
         best_lead = max(lead, key=lambda i: float(relevance[i]))
         allowed = np.array([i not in lead or i == best_lead for i in range(len(pool))])
+    # When the sentences of the answers could fill every place, a table row takes none: it
+    # sums up in cells ("Handles variable length: LayerNorm Yes, BatchNorm Poorly") what
+    # the sentences say, or adds trivia ("Used in CNNs: LayerNorm Rare, BatchNorm Yes").
+    # An answer that is mostly a table ("Compare GPT and BERT") keeps its rows.
+    if len(pool) - len(rows & set(pool)) >= max_points:
+        allowed &= np.array([p not in rows for p in pool])
     chosen = _pick(vectors, relevance, allowed, REPEAT_SIMILARITY, max_points)
     everything = np.ones(len(pool), dtype=bool)
     for repeat_at in (REPEAT_SIMILARITY, _SAME_STATEMENT):  # say more when the answers can
