@@ -183,12 +183,17 @@ def test_a_right_answer_in_a_misconceptions_words_is_not_called_one(
             "- question: What does dropout do?\n  same_as: Why do networks use dropout?\n",
         ),
         ("same.json", json.dumps([{"question": QUESTION, "same_as": ["Why use dropout?"]}])),
-        ("same.csv", 'question,same_as\nWhat does dropout do?,"Why use dropout, then?"\n'),
+        (
+            "same.csv",
+            'question,answer,same_as\nWhat does dropout do?,,"Why use dropout, then?"\n'
+            'What is ReLU?,"max(0, x)",\n',
+        ),
     ],
 )
 def test_every_data_format_declares_the_same_question(tmp_path: Path, name: str, text: str) -> None:
-    (record,) = parse_bank_file(write(tmp_path, name, text)).questions
+    (record, *others) = parse_bank_file(write(tmp_path, name, text)).questions
     assert record.adds_only and len(record.same_as) == 1
+    assert all(not q.same_as and not q.adds_only for q in others)  # a blank cell declares none
 
 
 def test_declared_wordings_join_however_far_apart(tmp_path: Path, embedder: Embedder) -> None:

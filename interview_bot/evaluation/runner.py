@@ -29,7 +29,7 @@ BATCH = 64
 WORST = 10
 WRONG = ("wrong", "fluent_wrong", "off_topic")  # answers that must score near 0
 COMPLETE = ("complete",)
-TEST_SPLIT = "test"  # questions never fitted on, graded examples included
+TEST_SPLIT = "test"  # questions no fitting saw: graded with no graded examples
 
 
 class CaseResult(BaseModel):

@@ -149,9 +149,10 @@ def _record(item: Any, path: str, line: int) -> RawQuestion:
 
 
 def _same_as(value: Any, path: str, line: int) -> tuple[str, ...]:
-    """The other wordings a record declares: one text or a list of texts."""
+    """The other wordings a record declares: one text or a list of texts (a blank CSV cell
+    declares none)."""
     items = [value] if isinstance(value, str) else value
-    if items is None:
+    if items is None or (isinstance(value, str) and not value.strip()):
         return ()
     if not isinstance(items, list):
         raise BankError(path, line, "same_as must be a question or a list of questions")
