@@ -44,6 +44,9 @@ OUTLINE = KNOWLEDGE / "commonly-asked-outline.md"
 INTERNALS = KNOWLEDGE / "transformer-internals.md"
 JSON_QA = KNOWLEDGE / "attention-qa.json"
 NUMBERED = KNOWLEDGE / "part6-numbered.txt"
+# canonical questions of the bundled bank: 94 parsed, merged by similarity, by the bare
+# questions' answers and by knowledge/same-questions.yaml
+BUNDLED_QUESTIONS = 60
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from interview_bot.knowledge.bank import Bank, build_bank
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import candidates
-from tests.conftest import INTERNALS, JSON_QA, KNOWLEDGE, NUMBERED, OUTLINE, QUIZ
+from tests.conftest import BUNDLED_QUESTIONS, INTERNALS, JSON_QA, KNOWLEDGE, NUMBERED, OUTLINE, QUIZ
 
 BARE_ANSWERS = KNOWLEDGE / "answers-for-bare-questions.yaml"
 
@@ -45,13 +45,13 @@ def test_counts_after_merging(seed_bank: Bank) -> None:
     # graded-examples.yaml only adds examples to questions the seed files ask, and
     # same-questions.yaml only declares which of them are one question
     adds_only = [q for q in questions if q.adds_only]
-    assert len(adds_only) == 46 + 8
+    assert len(adds_only) == 46 + 9
     # 86 questions in the five seed files, and the 8 bare ones again with an answer
     assert len(questions) - len(adds_only) == 86 + 8
-    assert len(seed_bank.questions) == 61
-    assert len(seed_bank.merges) == 10 + 8 + 3  # 5 declared joins extend existing groups
+    assert len(seed_bank.questions) == BUNDLED_QUESTIONS
+    assert len(seed_bank.merges) == 10 + 8 + 4  # 5 declared joins extend existing groups
     merged_away = sum(len(m.members) - 1 for m in seed_bank.merges)
-    assert 94 - merged_away == 61
+    assert 94 - merged_away == BUNDLED_QUESTIONS
 
 
 def test_no_group_holds_two_questions_of_one_file(seed_bank: Bank) -> None:

@@ -19,6 +19,7 @@ import pytest
 from interview_bot.bot import InterviewBot
 from interview_bot.errors import StoreError
 from interview_bot.settings import load_settings
+from tests.conftest import BUNDLED_QUESTIONS
 
 STARTUP_TIMEOUT_S = 60
 QUERY = "why do transformers need to know token order?"
@@ -112,7 +113,7 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
 def _works(bot: InterviewBot, question_id: str) -> None:
     hits = bot.search(QUERY, k=3)
     assert "positional encoding" in hits[0].question.question.lower()
-    assert len(bot.questions()) == 61
+    assert len(bot.questions()) == BUNDLED_QUESTIONS
     grade = bot.grade(ANSWER, question_id=question_id)
     assert grade.graded and 0 < grade.score <= grade.max_score
 
@@ -124,7 +125,7 @@ def test_bot_keeps_working_across_a_server_restart(
     data = tmp_path / "data"
     bot = InterviewBot(load_settings(data_dir=data, chroma_url=chroma_server.url))
     report = bot.ingest()
-    assert report.questions == 61
+    assert report.questions == BUNDLED_QUESTIONS
     assert not (data / "store").exists()  # everything went to the server
     question_id = bot.search(QUERY, k=1)[0].question.id
     _works(bot, question_id)

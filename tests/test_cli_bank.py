@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from interview_bot.cli import app
-from tests.conftest import KNOWLEDGE, QUIZ
+from tests.conftest import BUNDLED_QUESTIONS, KNOWLEDGE, QUIZ
 
 runner = CliRunner()
 
@@ -41,8 +41,8 @@ def test_stats_json(tmp_path: Path) -> None:
         by_name["commonly-asked-outline.md"]["questions"],
         by_name["commonly-asked-outline.md"]["answered"],
     ) == (32, 13)
-    assert data["totals"]["questions"] == 94 and data["totals"]["canonical"] == 61
-    assert len(data["merges"]) == data["totals"]["merged_groups"] == 21
+    assert data["totals"]["questions"] == 94 and data["totals"]["canonical"] == BUNDLED_QUESTIONS
+    assert len(data["merges"]) == data["totals"]["merged_groups"] == 22
     assert data["needing_reference"] == []
 
 

@@ -10,7 +10,7 @@ import pytest
 from interview_bot.bot import InterviewBot
 from interview_bot.errors import BankError, StoreError
 from interview_bot.settings import Settings
-from tests.conftest import JSON_QA, KNOWLEDGE, QUIZ
+from tests.conftest import BUNDLED_QUESTIONS, JSON_QA, KNOWLEDGE, QUIZ
 
 
 def _bot(settings: Settings) -> InterviewBot:
@@ -25,7 +25,7 @@ def test_paraphrase_finds_positional_encoding_first(seeded_bot: InterviewBot) ->
 
 def test_questions_round_trip_through_the_store(seeded_bot: InterviewBot) -> None:
     questions = seeded_bot.store.questions()
-    assert len(questions) == 61
+    assert len(questions) == BUNDLED_QUESTIONS
     some = next(iter(questions.values()))
     assert seeded_bot.store.get(some.id) == some
 
@@ -35,7 +35,7 @@ def test_reingest_unchanged_embeds_nothing(settings: Settings, tmp_path: Path) -
     shutil.copytree(KNOWLEDGE, folder)
     bot = _bot(settings)
     first = bot.ingest([folder])
-    assert not first.unchanged and first.questions == 61
+    assert not first.unchanged and first.questions == BUNDLED_QUESTIONS
     calls, texts = bot.embedder.encode_calls, bot.embedder.encoded_texts
     again = bot.ingest([folder])
     assert again.unchanged and again.embedded_texts == 0
@@ -111,7 +111,7 @@ def test_custom_bank_in_its_own_collection(seeded_bot: InterviewBot, tmp_path: P
     assert len(seeded_bot.store.questions("mine")) == 1
     hit = seeded_bot.search("rotary embeddings", k=1, bank="mine")[0]
     assert hit.question.question == "What is RoPE?"
-    assert len(seeded_bot.store.questions("default")) == 61
+    assert len(seeded_bot.store.questions("default")) == BUNDLED_QUESTIONS
 
 
 def test_unknown_bank_is_a_clear_error(seeded_bot: InterviewBot) -> None:
@@ -159,7 +159,7 @@ def test_reading_the_bundled_bank_an_older_version_built_rebuilds_it(
     from interview_bot.knowledge.manifest import BUILD_VERSION
 
     bot = _bundled_bank_of_an_older_version(settings, monkeypatch)
-    assert len(bot.questions()) == 61
+    assert len(bot.questions()) == BUNDLED_QUESTIONS
     new = bot.store.manifest("default")
     assert new is not None and new.build_version == BUILD_VERSION
 

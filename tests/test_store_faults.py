@@ -12,6 +12,7 @@ import pytest
 from interview_bot.bot import InterviewBot
 from interview_bot.errors import StoreError
 from interview_bot.settings import Settings
+from tests.conftest import BUNDLED_QUESTIONS
 
 QUERY = "why do transformers need to know token order?"
 
@@ -26,7 +27,7 @@ def bot(settings: Settings) -> InterviewBot:
 def _rebuilt(bot: InterviewBot) -> None:
     hits = bot.search(QUERY, k=3)
     assert "positional encoding" in hits[0].question.question.lower()
-    assert len(bot.questions()) == 61
+    assert len(bot.questions()) == BUNDLED_QUESTIONS
     assert bot.store.notice is not None
     assert "Bank 'default' was rebuilt from knowledge/" in bot.store.notice
     assert (bot.settings.store_dir / "chroma.sqlite3").is_file()
@@ -41,7 +42,7 @@ def test_deleted_store_is_rebuilt_from_knowledge(
     assert f"The Chroma store at {bot.settings.store_dir} was deleted" in (bot.store.notice or "")
     assert "rebuilt from knowledge/" in caplog.text
     bot.store._questions.clear()  # read back from the new store, not from memory
-    assert len(bot.store.questions()) == 61
+    assert len(bot.store.questions()) == BUNDLED_QUESTIONS
 
 
 def test_garbage_database_is_moved_aside_and_rebuilt(bot: InterviewBot) -> None:
