@@ -16,6 +16,7 @@ import numpy as np
 
 from interview_bot.errors import BankError, BankErrors
 from interview_bot.knowledge.borrowing import borrow_references
+from interview_bot.knowledge.declared import join_declared
 from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
 from interview_bot.knowledge.embeddings import Embedder
 from interview_bot.knowledge.keypoints import candidates, select_points
@@ -222,110 +223,6 @@ def _canonicalize(
     return canonical, merges
 
 
-def _join_declared(
-    canonical: list[CanonicalQuestion],
-    merges: list[MergeDecision],
-    records: list[Question],
-    encode: Encode,
-) -> tuple[list[CanonicalQuestion], list[MergeDecision]]:
-    """Merge the questions a bank file declares to ask the same thing (``same_as``), however
-    far apart their wordings: "Why LayerNorm instead of BatchNorm?" and "Why is layer
-    normalization preferred over batch normalization in Transformers?" are only 0.54 close.
-    The question a declaration names first keeps its id and topic."""
-    links = [r for r in records if r.same_as]
-    if not links:
-        return canonical, merges
-    where = {
-        normalize_question(t): i for i, c in enumerate(canonical) for t in (c.question, *c.variants)
-    }
-    parent = list(range(len(canonical)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    errors = []
-    for record in links:
-        for text in (record.question, *record.same_as):
-            if normalize_question(text) not in where:
-                errors.append(
-                    BankError(
-                        record.source.file,
-                        record.source.line,
-                        f"same_as: no bank file asks {text!r} (with an answer)",
-                    )
-                )
-        first = where.get(normalize_question(record.question))
-        for text in record.same_as:
-            other = where.get(normalize_question(text))
-            if first is not None and other is not None and root(first) != root(other):
-                parent[root(other)] = root(first)
-    if errors:
-        raise errors[0] if len(errors) == 1 else BankErrors(errors)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(canonical)):
-        groups.setdefault(root(i), []).append(i)
-    decided = {m.canonical_id: m for m in merges}
-    joined, decisions = [], []
-    for head, members in groups.items():
-        if len(members) == 1:
-            joined.append(canonical[head])
-            if canonical[head].id in decided:
-                decisions.append(decided[canonical[head].id])
-            continue
-        parts = [canonical[head]] + [canonical[i] for i in members if i != head]
-        joined.append(_joined(parts))
-        decisions.append(_declared_decision(parts, decided, encode))
-    return joined, decisions
-
-
-def _joined(parts: list[CanonicalQuestion]) -> CanonicalQuestion:
-    head = parts[0]
-    wordings = [t for p in parts for t in (p.question, *p.variants)]
-    return head.model_copy(
-        update={
-            "variants": [t for t in dict.fromkeys(wordings) if t != head.question],
-            "topic": next((p.topic for p in parts if p.topic), None),
-            "difficulty": next((p.difficulty for p in parts if p.difficulty), None),
-            "references": [r for p in parts for r in p.references],
-            "sources": [s for p in parts for s in p.sources],
-            "examples": [e for p in parts for e in p.examples],
-        }
-    )
-
-
-def _declared_decision(
-    parts: list[CanonicalQuestion], decided: dict[str, MergeDecision], encode: Encode
-) -> MergeDecision:
-    """The merge record of a declared group: each part's members (merged by similarity or
-    alone), with their similarity to the head question."""
-    members: list[MergeMember] = []
-    for n, part in enumerate(parts):
-        earlier = decided.get(part.id)
-        found = (
-            earlier.members
-            if earlier
-            else [
-                MergeMember(
-                    id=part.id, question=part.question, source=part.sources[0], similarity=1.0
-                )
-            ]
-        )
-        members.extend(m.model_copy(update={"declared": n > 0}) for m in found)
-    vectors = encode([parts[0].question, *(m.question for m in members)])
-    similarity = vectors[1:] @ vectors[0]
-    return MergeDecision(
-        canonical_id=parts[0].id,
-        canonical_question=parts[0].question,
-        members=[
-            m.model_copy(update={"similarity": round(float(s), 4)})
-            for m, s in zip(members, similarity, strict=True)
-        ],
-    )
-
-
 def _infer_topics(bank: list[CanonicalQuestion], vectors: np.ndarray, encode: Encode) -> None:
     """A topic for each question its files did not file under one.
 
@@ -433,7 +330,7 @@ def build_bank(
     questions = [q for q in questions if not q.adds_only]
     vectors = embedder.encode([q.question for q in questions])
     canonical, merges = _canonicalize(questions, vectors, threshold)
-    canonical, merges = _join_declared(canonical, merges, questions + attachments, embedder.encode)
+    canonical, merges = join_declared(canonical, merges, questions + attachments, embedder.encode)
     _attach_examples(canonical, questions, attachments)
     step("merged", len(canonical), len(canonical))
     borrow_references(canonical, embedder.encode)

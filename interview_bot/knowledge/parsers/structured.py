@@ -1,12 +1,8 @@
 """Data-file banks: JSON (an object of question -> answer, or a list of records), JSONL,
 CSV with a header, and YAML (a list of records or ``questions:`` holding one).
 
-A record has ``question`` and ``answer`` (or ``short_answer`` / ``explanation``), and
-optionally ``topic``, ``difficulty``, ``id``, ``examples`` (graded example answers: a
-list of ``answer``, ``score``, optional ``max_score`` and ``why``) and ``same_as`` (other
-questions of the bank that ask the same thing in other words: one text or a list). A record
-with examples or ``same_as`` and no answer adds them to the bank's question of that text.
-Every problem is reported at its line.
+The fields of a record are read by :mod:`interview_bot.knowledge.parsers.records`. Every
+problem is reported at its line.
 """
 
 from __future__ import annotations
@@ -20,23 +16,12 @@ from typing import Any
 
 import yaml
 
-from interview_bot.errors import BankError, BankErrors
+from interview_bot.errors import BankError
 from interview_bot.knowledge.limits import MAX_DEPTH, MAX_INT_DIGITS
 from interview_bot.knowledge.parsers.base import RawQuestion
+from interview_bot.knowledge.parsers.records import Collector, Unusable, string_field
 
 JSON, JSONL, CSV, YAML = "json", "jsonl", "csv", "yaml"
-_FIELDS = {
-    "question",
-    "answer",
-    "short_answer",
-    "explanation",
-    "topic",
-    "difficulty",
-    "id",
-    "examples",
-    "same_as",
-}
-_EXAMPLE_FIELDS = {"answer", "score", "max_score", "why"}
 
 
 def _yaml_start(line: str) -> bool:
@@ -73,20 +58,6 @@ def detect(text: str) -> str | None:
     return None
 
 
-class Unusable:
-    """A value a data file holds that no bank field can take: NaN, infinity, a huge integer.
-
-    The JSON and YAML readers return it instead of failing, so the record it sits in can be
-    named by line and field.
-    """
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __repr__(self) -> str:
-        return self.what
-
-
 def _number(text: str) -> int | Unusable:
     digits = len(text.lstrip("+-").replace("_", ""))
     if digits > MAX_INT_DIGITS:
@@ -98,122 +69,6 @@ def _float(value: float) -> float | Unusable:
     if math.isfinite(value):
         return value
     return Unusable("NaN" if math.isnan(value) else "an infinite number")
-
-
-def _string(value: Any, field: str, path: str, line: int) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, Unusable):
-        raise BankError(path, line, f"{field!r} is {value.what}; a bank field holds text")
-    if field == "question" and not isinstance(value, str):
-        shown = repr(value) if isinstance(value, int | float | bool) else ""
-        kind = "a number" if isinstance(value, int | float) and not isinstance(value, bool) else ""
-        raise BankError(
-            path,
-            line,
-            f"expected text for 'question', got {kind or type(value).__name__}"
-            f"{f' ({shown[:40]})' if shown else ''}; put it in quotes if it is meant as text",
-        )
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BankError(path, line, f"expected a string for {field!r}, got {type(value).__name__}")
-    return str(value)
-
-
-def _record(item: Any, path: str, line: int) -> RawQuestion:
-    if not isinstance(item, dict):
-        raise BankError(path, line, f"expected a record with 'question', got {type(item).__name__}")
-    fields = {str(k).strip().lower(): v for k, v in item.items()}
-    unknown = sorted(set(fields) - _FIELDS)
-    if unknown:
-        raise BankError(
-            path,
-            line,
-            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}",
-        )
-    question = _string(fields.get("question"), "question", path, line)
-    if not question or not question.strip():
-        raise BankError(path, line, "question has no text")
-    explanation = _string(fields.get("explanation"), "explanation", path, line)
-    answer = _string(fields.get("answer"), "answer", path, line)
-    return RawQuestion(
-        line=line,
-        question=question,
-        short_answer=_string(fields.get("short_answer"), "short_answer", path, line),
-        explanation="\n\n".join(p for p in (answer, explanation) if p) or None,
-        topic=_string(fields.get("topic"), "topic", path, line),
-        difficulty=_string(fields.get("difficulty"), "difficulty", path, line),
-        id=_string(fields.get("id"), "id", path, line) or None,
-        examples=_examples(fields.get("examples"), path, line),
-        same_as=_same_as(fields.get("same_as"), path, line),
-    )
-
-
-def _same_as(value: Any, path: str, line: int) -> tuple[str, ...]:
-    """The other wordings a record declares: one text or a list of texts (a blank CSV cell
-    declares none)."""
-    items = [value] if isinstance(value, str) else value
-    if items is None or (isinstance(value, str) and not value.strip()):
-        return ()
-    if not isinstance(items, list):
-        raise BankError(path, line, "same_as must be a question or a list of questions")
-    out = []
-    for n, item in enumerate(items, 1):
-        text = _string(item, f"same_as {n}", path, line)
-        if not text or not text.strip():
-            raise BankError(path, line, f"same_as {n}: the question is empty")
-        out.append(text)
-    return tuple(out)
-
-
-def _examples(value: Any, path: str, line: int) -> tuple[dict[str, Any], ...]:
-    """Graded example answers of a record, checked field by field."""
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise BankError(path, line, "examples must be a list of {answer, score, why}")
-    out = []
-    for n, item in enumerate(value, 1):
-        if (
-            not isinstance(item, dict)
-            or set(item) - _EXAMPLE_FIELDS
-            or not {"answer", "score"} <= set(item)
-        ):
-            raise BankError(
-                path, line, f"example {n}: expected answer and score (optional max_score, why)"
-            )
-        answer = _string(item["answer"], f"example {n} answer", path, line)
-        why = _string(item.get("why"), f"example {n} why", path, line)
-        score, top = item["score"], item.get("max_score", 5)
-        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (score, top)):
-            raise BankError(path, line, f"example {n}: score and max_score must be numbers")
-        if not (math.isfinite(score) and math.isfinite(top) and 0 <= score <= top and top > 0):
-            raise BankError(path, line, f"example {n}: score {score} is not within 0..{top}")
-        if not answer or not answer.strip():
-            raise BankError(path, line, f"example {n}: the answer is empty")
-        out.append({"answer": answer, "score": float(score), "max_score": float(top), "why": why})
-    return tuple(out)
-
-
-class _Collector:
-    """Records of one file, with every bad one reported rather than only the first."""
-
-    def __init__(self) -> None:
-        self.records: list[RawQuestion] = []
-        self.errors: list[BankError] = []
-
-    def record(self, item: Any, path: str, line: int) -> None:
-        try:
-            self.records.append(_record(item, path, line))
-        except BankError as exc:
-            self.errors.append(exc)
-
-    def fail(self, error: BankError) -> None:
-        self.errors.append(error)
-
-    def result(self) -> list[RawQuestion]:
-        if self.errors:
-            raise self.errors[0] if len(self.errors) == 1 else BankErrors(self.errors)
-        return self.records
 
 
 def _line_of(text: str, needle: str, start: int) -> tuple[int, int]:
@@ -290,14 +145,14 @@ def _parse_json(text: str, path: str) -> list[RawQuestion]:
             line, offset = _line_of(text, json.dumps(question, ensure_ascii=False)[:-1], offset)
             if not question.strip():
                 raise BankError(path, line, "question has no text")
-            explanation = _string(answer, "answer", path, line)
+            explanation = string_field(answer, "answer", path, line)
             out.append(RawQuestion(line=line, question=question, explanation=explanation))
         return out
     if isinstance(data, dict) and isinstance(data.get("questions"), list):
         data = data["questions"]
     if not isinstance(data, list):
         raise BankError(path, 1, "expected an object of question -> answer, or a list of records")
-    records = _Collector()
+    records = Collector()
     for item in data:
         question = item.get("question") if isinstance(item, dict) else None
         if isinstance(question, str) and question:
@@ -310,7 +165,7 @@ def _parse_json(text: str, path: str) -> list[RawQuestion]:
 
 def _parse_jsonl(text: str, path: str) -> list[RawQuestion]:
     _check_json_depth(text, path)
-    out = _Collector()
+    out = Collector()
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -328,7 +183,7 @@ def _parse_jsonl(text: str, path: str) -> list[RawQuestion]:
 
 def _parse_csv(text: str, path: str) -> list[RawQuestion]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    out = _Collector()
+    out = Collector()
     try:
         header = [cell.strip().lower() for cell in next(reader)]
         line = reader.line_num + 1
@@ -404,7 +259,7 @@ def _parse_yaml(text: str, path: str) -> list[RawQuestion]:
         root = next(v for k, v in root.value if k.value == "questions")
     if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
         raise BankError(path, 1, "expected a list of records with 'question' and 'answer'")
-    out = _Collector()
+    out = Collector()
     for item, node in zip(data, root.value, strict=True):
         out.record(item, path, node.start_mark.line + 1)
     return out.result()
