@@ -119,6 +119,41 @@ def test_a_list_of_short_items_is_one_statement_under_its_subject() -> None:
     ]
 
 
+def test_a_list_beside_lines_that_state_nothing_is_still_one_statement() -> None:
+    text = (
+        "- **So the model needs:**\n"
+        "    - A global understanding of the entire source sentence\n"
+        "    - A step-by-step generation process for the target language\n"
+        "- **Decoder (generation)**\n"
+        "    - Generates target tokens autoregressively\n"
+        "    - Uses cross-attention to focus on relevant source tokens\n"
+        "    - At each step, the decoder asks:\n"
+        "        - “Which parts of the source sentence are relevant?”\n"
+        "    - That’s exactly what cross-attention enables.\n"
+    )
+    assert candidates(text) == [
+        "The model needs: a global understanding of the entire source sentence; a "
+        "step-by-step generation process for the target language.",
+        "Decoder (generation): generates target tokens autoregressively; uses "
+        "cross-attention to focus on relevant source tokens.",
+    ]
+
+
+def test_a_list_beside_a_statement_is_left_as_its_lines() -> None:
+    # the line above such a list is often a section title ("Formal explanation (how it
+    # actually works)"), not a subject the items can hang on
+    text = (
+        "- **Heads**\n"
+        "    - Run in parallel\n"
+        "    - Each has its own projections\n"
+        "    - Their outputs are concatenated and projected back to the model width.\n"
+    )
+    assert candidates(text) == [
+        "Each has its own projections",
+        "Their outputs are concatenated and projected back to the model width.",
+    ]
+
+
 def test_a_sentence_opening_on_a_pronoun_stays_with_the_one_it_refers_to() -> None:
     text = (
         '- **Value (V) matrix:** Projects the input embedding into a "value" vector. This '

@@ -58,6 +58,7 @@ _GENERIC_LABEL = re.compile(r"\b(they|it|this|these)\b", re.IGNORECASE)
 # what the token is looking for."): it stays attached to that sentence.
 _ANAPHORA = re.compile(r"^(This|It|These|They|That|Such)\s+(?=[a-z])")
 _MAX_JOINED_WORDS = 60
+_CONNECTIVE = re.compile(r"^(So|Thus|Hence|Therefore|And|Also),?\s+(?=\w)")  # "So the model needs:"
 
 
 def _plain(text: str) -> str:
@@ -207,7 +208,7 @@ def _item(text: str) -> str:
     words = text.split()
     if (
         len(words) >= 2
-        and re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", words[0])
+        and (words[0] == "A" or re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", words[0]))
         and not words[1][:1].isupper()
     ):
         return text[:1].lower() + text[1:]
@@ -218,6 +219,9 @@ def _label_for(node: _Node, ancestors: list[_Node]) -> str:
     """What a list is about: its own line, or when that only asks ("What they are"), the
     closest line above it that names the subject."""
     own = node.text.rstrip(":").strip()
+    if _CONNECTIVE.match(own):
+        own = _CONNECTIVE.sub("", own)
+        own = own[:1].upper() + own[1:]
     if not _HEADING_LIKE.match(own) or (len(own.split()) > 4 and not _GENERIC_LABEL.search(own)):
         return own
     for above in reversed(ancestors):
@@ -227,15 +231,31 @@ def _label_for(node: _Node, ancestors: list[_Node]) -> str:
     return own
 
 
+def _list_statement(node: _Node, items: list[_Node], ancestors: list[_Node]) -> str | None:
+    """The items of a list as one statement under the line that introduces them."""
+    label = _label_for(node, ancestors)
+    parts = [_item(k.text.rstrip(";,")) for k in items]
+    joiner = ", " if all(len(p.split()) <= 3 for p in parts) else "; "
+    statement = _sentence(f"{label}: {joiner.join(parts)}")
+    if label[:1].isupper() and "\\" not in statement and _balanced(statement):
+        return statement
+    return None
+
+
 def _emit(nodes: list[_Node], ancestors: list[_Node], out: list[tuple[str, list[str]]]) -> None:
     for node in nodes:
-        items = node.children
-        if len(items) >= 2 and all(_is_item(k) for k in items):
-            label = _label_for(node, ancestors)
-            parts = [_item(k.text.rstrip(";,")) for k in items]
-            joiner = ", " if all(len(p.split()) <= 3 for p in parts) else "; "
-            statement = _sentence(f"{label}: {joiner.join(parts)}")
-            if label[:1].isupper() and "\\" not in statement and _balanced(statement):
+        items = [k for k in node.children if _is_item(k)]
+        rest = [k for k in node.children if not _is_item(k)]
+        if len(items) >= 2 and rest:
+            # a list beside lines that state nothing ("At each step, the decoder asks:",
+            # "That's exactly what cross-attention enables."): still one statement
+            said: list[tuple[str, list[str]]] = []
+            _emit(rest, [*ancestors, node], said)
+            if said:
+                items = []
+        if len(items) >= 2:
+            statement = _list_statement(node, items, ancestors)
+            if statement:
                 out.append((statement, [k.text for k in items]))
             continue
         if not node.label:
