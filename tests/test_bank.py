@@ -6,7 +6,7 @@ import pytest
 
 from interview_bot.knowledge.bank import Bank, build_bank
 from interview_bot.knowledge.embeddings import Embedder
-from interview_bot.knowledge.keypoints import candidates
+from interview_bot.knowledge.statements import candidates
 from tests.conftest import BUNDLED_QUESTIONS, INTERNALS, JSON_QA, KNOWLEDGE, NUMBERED, OUTLINE, QUIZ
 
 BARE_ANSWERS = KNOWLEDGE / "answers-for-bare-questions.yaml"

@@ -20,13 +20,11 @@ from interview_bot.knowledge.keypoints import (
     MAX_POINTS,
     MIN_POINTS,
     REPEAT_SIMILARITY,
-    candidates,
-    is_statement,
     select_points,
-    table_rows,
 )
 from interview_bot.knowledge.models import CanonicalQuestion
 from interview_bot.knowledge.repair import latex_to_text
+from interview_bot.knowledge.statements import candidates, is_statement, table_rows
 from interview_bot.practice.followups import followup_question
 from interview_bot.practice.view import card_view
 

@@ -19,7 +19,7 @@ from interview_bot.knowledge.borrowing import borrow_references
 from interview_bot.knowledge.declared import join_declared
 from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
 from interview_bot.knowledge.embeddings import Embedder
-from interview_bot.knowledge.keypoints import candidates, select_points
+from interview_bot.knowledge.keypoints import select_points
 from interview_bot.knowledge.limits import MAX_FILES, MAX_QUESTIONS, MAX_TOTAL_BYTES
 from interview_bot.knowledge.models import (
     CanonicalQuestion,
@@ -36,6 +36,7 @@ from interview_bot.knowledge.parsers import (
     check_bank_file,
     parse_bank_file,
 )
+from interview_bot.knowledge.statements import candidates
 
 TOPIC_THRESHOLD = 0.5  # a question without a topic takes the closest topic at least this close
 TOPIC_WITH_NEIGHBOUR = 0.35  # or this close when its nearest filed question has that topic

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interview_bot.knowledge.keypoints import statement_parts
 from interview_bot.knowledge.models import CanonicalQuestion, Reference
+from interview_bot.knowledge.statements import statement_parts
 
 REFERENCE_THRESHOLD = 0.65  # a bare question borrows answers at least this close
 _STATEMENT_BAND = 0.1  # statements of a donor this close to its best match are borrowed with it
