@@ -383,6 +383,12 @@ def test_bank_keypoints_command_prints_them_for_audit(seeded_bot: InterviewBot) 
     assert "reference borrowed from" in every.output
     none = runner.invoke(app, ["bank", "keypoints", "no such question", "--data-dir", data_dir])
     assert none.exit_code == 2 and "no question" in none.output
+    # a question the seeds also ask in other words is found by any of its wordings
+    wording = "Why LayerNorm instead of BatchNorm?"
+    (joined,) = [q for q in seeded_bot.questions() if wording in q.variants]
+    other = runner.invoke(app, ["bank", "keypoints", wording, "--json", "--data-dir", data_dir])
+    assert other.exit_code == 0, other.output
+    assert [r["id"] for r in json.loads(other.stdout)] == [joined.id]
 
 
 def test_table_rows_are_points_only_when_the_sentences_run_short(seed_bank: Bank) -> None:

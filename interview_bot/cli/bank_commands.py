@@ -155,7 +155,7 @@ def stats(
 @friendly_errors
 def keypoints(
     question: str = typer.Argument(
-        None, help="Only questions whose text or id contains this.", show_default=False
+        None, help="Only questions whose id or any wording contains this.", show_default=False
     ),
     bank: str = BankOption,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -169,11 +169,13 @@ def keypoints(
     found = [
         q
         for q in bot.questions()
-        if not wanted or wanted in q.question.lower() or wanted in q.id.lower()
+        if not wanted
+        or wanted in q.id.lower()
+        or any(wanted in text.lower() for text in [q.question, *q.variants])
     ]
     if not found:
         name = bank or bot.settings.bank
-        raise StoreError(f"no question of bank {name!r} matches {question!r} (by text or id)")
+        raise StoreError(f"no question of bank {name!r} matches {question!r} (by wording or id)")
     if as_json:
         print_json(
             [
