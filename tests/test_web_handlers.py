@@ -393,7 +393,9 @@ def test_progress_tab_plots_table_and_exports(
     history, user, *_ = chat.send("two", user, history)
     over_time, table, note = progress.refresh(user)
     mastery = progress.mastery_frame(user)
-    assert "| topic | scored | skipped | mean % | hinted | last practised | due |" in table
+    assert (
+        "| topic | scored | skipped | mean % | hinted | last practised | due for review |" in table
+    )
     assert list(over_time["score"]) == [50.0, 70.0] and "2 scored answers" in note
     assert str(over_time["time"].dtype).startswith("datetime64")
     # the time axis spans half an hour either side (one answer's axis showed ".424")
@@ -407,7 +409,7 @@ def test_progress_tab_plots_table_and_exports(
         "mean %",
         "hinted",
         "last practised",
-        "due",
+        "due for review",
     ]
     assert mastery["scored"].sum() == 2
     # someone else's progress tab is empty, and they cannot export this interview

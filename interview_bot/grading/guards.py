@@ -31,7 +31,7 @@ def apply_guards(
     notes: list[str] = []
     if is_non_answer(content) or (topical is not None and topical < UNSURE_SIMILARITY):
         predicted = 0.0
-        notes.append("No answer to grade: say what you know, even partially.")
+        notes.append("Nothing in this answer can be graded yet: say what you know, even partially.")
     elif (
         len(words(content)) >= 5
         and v["function_words"] < 0.1

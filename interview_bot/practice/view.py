@@ -107,8 +107,8 @@ def card_view(grade: Grade, hints: int = 0) -> CardView:
     if grade.reference_from:
         donors = "; ".join(f"“{q}”" for q in grade.reference_from)
         warnings.append(
-            "This question has no answer of its own in the bank: its reference is borrowed "
-            f"from {donors}."
+            "The bank has no answer of its own to this question: it is graded against "
+            f"passages borrowed from {donors}."
         )
     criteria = (
         [

@@ -19,7 +19,15 @@ from interview_bot.web.render import escape_text
 from interview_bot.web.state import UserState
 
 TIME_PAD = pd.Timedelta(minutes=30)
-MASTERY_COLUMNS = ["topic", "scored", "skipped", "mean %", "hinted", "last practised", "due"]
+MASTERY_COLUMNS = [
+    "topic",
+    "scored",
+    "skipped",
+    "mean %",
+    "hinted",
+    "last practised",
+    "due for review",
+]
 
 
 class ProgressHandlers:
