@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from interview_bot.errors import BankError, BankErrors
-from interview_bot.knowledge.parsers import parse_bank_file
+from interview_bot.knowledge.parsers import parse_bank_file, parse_bank_text
 from interview_bot.knowledge.repair import repair_text
 from tests.conftest import INTERNALS, JSON_QA, NUMBERED, OUTLINE, QUIZ
 
@@ -67,6 +67,28 @@ def test_outline_sections_difficulty_and_nested_answers() -> None:
     assert "Autoregressive decoding often uses **batch size = 1**" in ln.explanation
     qkv = questions["What are Query, Key, and Value?"]
     assert "Q = x W_Q" in (qkv.explanation or "") and "𝑥" in (qkv.explanation or "")
+    # the seed's √d_k answer stops at a sub-heading with nothing under it
+    scaling = next(q for q in questions.values() if q.question.startswith("Why do we divide by"))
+    assert (scaling.explanation or "").rstrip().endswith("larger variance of scores")
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("- A point.\n\n- Why large scores are bad (softmax saturation)", "- A point."),
+        ("A point.\n**Example:**", "A point."),
+        ("A point.\nThe steps are:", "A point."),
+        # a numbered item is one of a list; a plain line may be an answer without a full stop
+        ("1. First point\n2. Why it matters", None),
+        ("When the batch is small, its statistics are noisy", None),
+        ("The answer is:", None),  # never emptied
+        ("Code:\n```python\nfor x in y:", None),  # inside an unclosed code block
+    ],
+)
+def test_an_answer_loses_a_last_line_that_introduces_nothing(answer: str, kept: str | None) -> None:
+    record = json.dumps([{"question": "Why does it work?", "answer": answer}])
+    (question,) = parse_bank_text(record, "bank.json", "0").questions
+    assert question.explanation == (kept or answer)
 
 
 def test_numbered_text_restart_table_and_sections() -> None:

@@ -13,7 +13,7 @@ from interview_bot.knowledge.bank import display_path
 from interview_bot.knowledge.models import FileStats, MergeDecision
 from interview_bot.knowledge.parsers import read_bank_bytes
 
-BUILD_VERSION = "8"  # bump when parsing, merging or key points change what a build produces
+BUILD_VERSION = "9"  # bump when parsing, merging or key points change what a build produces
 
 
 class Manifest(BaseModel):

@@ -65,12 +65,34 @@ def difficulty_in(text: str) -> str | None:
     return _DIFFICULTIES[match.group(1).lower()] if match else None
 
 
+# The last line of an answer that only introduces what should follow it ("- Why large scores
+# are bad (softmax saturation)", "**Example:**", "Steps:"): a seed that stops short. A
+# numbered item is one of a list, and a plain line may be a short answer without a full stop.
+_INTRODUCES = re.compile(
+    r"^\s*(?:"
+    r"(?:[-*+•]\s+)?(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?"  # bold only
+    r"|[^\n]*:"  # a lead-in
+    r"|[-*+•]\s+(?i:why|how|what|when|which|where)\b[^\n]*[^.!?\s]"  # a sub-heading bullet
+    r")\s*$"
+)
+
+
+def _drop_dangling_intro(lines: list[str]) -> list[str]:
+    """``lines`` without trailing lines that introduce nothing, as long as something stays."""
+    kept = list(lines)
+    fences = sum(line.lstrip().startswith(("```", "~~~")) for line in lines)
+    while fences % 2 == 0 and kept and (not kept[-1].strip() or _INTRODUCES.match(kept[-1])):
+        kept.pop()
+    return kept if any(re.search(r"\w", line) for line in kept) else lines
+
+
 def clean_block(text: str | None, katex: bool = False) -> str | None:
-    """Repaired, dedented answer text with runs of blank lines collapsed; None when empty."""
+    """Repaired, dedented answer text with runs of blank lines collapsed and a last line that
+    introduces nothing dropped; None when empty."""
     if text is None:
         return None
     text = repair_text(text, katex)
-    lines = [line.rstrip() for line in text.split("\n")]
+    lines = _drop_dangling_intro([line.rstrip() for line in text.split("\n")])
     text = textwrap.dedent("\n".join(lines)).strip("\n")
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text if re.search(r"\w", text) else None
