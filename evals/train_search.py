@@ -56,6 +56,9 @@ SETS = (
 EPOCHS, BATCH, LR, SCALE, KEEP = 3, 32, 5e-4, 20.0, 1.0
 
 
+Query = tuple[str, int, str, np.ndarray]  # query, expected question's index, split, BM25 row
+
+
 @dataclass
 class BankData:
     name: str
@@ -65,7 +68,7 @@ class BankData:
     says: np.ndarray
     says_owner: np.ndarray
     wordings: list[str]
-    queries: list[tuple[str, int, str, np.ndarray]]  # query, expected index, split, BM25 row
+    queries: list[Query]
 
 
 def best_per_question(cos: torch.Tensor, owner: np.ndarray, n: int) -> torch.Tensor:
@@ -103,7 +106,7 @@ def load(tmp: Path, reference_sentences: bool) -> list[BankData]:
         expected = resolve(cases, questions, query_file)
         by_id = {q.id: i for i, q in enumerate(questions)}
         lexical = LexicalIndex.build({q.id: q for q in questions})
-        queries = []
+        queries: list[Query] = []
         for case in cases:
             found = lexical.scores(case.query, len(ids))
             row = np.array([found.get(qid, 0.0) for qid in ids], dtype=np.float32)
@@ -155,6 +158,21 @@ def evaluate(banks: list[BankData], bert: Any, tokenizer: Any) -> dict[str, floa
     return out
 
 
+def step_loss(
+    bank: BankData, rows: list[Query], share: float, bert: Any, tokenizer: Any, rng: random.Random
+) -> torch.Tensor:
+    """Cross-entropy of the search's score over the bank's questions for ``rows`` (weighted
+    by their ``share`` of the batch), plus how far the tuned model moves a few of the bank's
+    own wordings."""
+    vecs = embed(bert, tokenizer, [r[0] for r in rows])
+    words = torch.from_numpy(np.stack([r[3] for r in rows]))
+    target = torch.tensor([r[1] for r in rows])
+    loss = share * torch.nn.functional.cross_entropy(SCALE * scores(bank, vecs, words), target)
+    keep = rng.sample(range(len(bank.wordings)), min(8, len(bank.wordings)))
+    kept = embed(bert, tokenizer, [bank.wordings[i] for i in keep])
+    return loss + KEEP * (1 - (kept * torch.from_numpy(bank.asks[keep])).sum(1)).mean()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=EPOCHS)
@@ -177,11 +195,11 @@ def main() -> None:
     bert: Any = model[0].auto_model
     tokenizer = model[0].tokenizer
     print("before:", {k: round(v, 3) for k, v in evaluate(banks, bert, tokenizer).items()})
+    if args.epochs < 1:
+        return
     wrapped = add_lora(bert)
     params = [p for m in wrapped.values() for p in (m.lora_a, m.lora_b)]
     optimiser = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
-    if args.epochs < 1:
-        return
     train = [
         (b, q)
         for b in banks
@@ -203,18 +221,9 @@ def main() -> None:
             loss = torch.zeros(())
             for bank in banks:
                 rows = [q for b, q in chunk if b is bank]
-                if not rows:
-                    continue
-                vecs = embed(bert, tokenizer, [r[0] for r in rows])
-                words = torch.from_numpy(np.stack([r[3] for r in rows]))
-                logits = SCALE * scores(bank, vecs, words)
-                target = torch.tensor([r[1] for r in rows])
-                loss = loss + torch.nn.functional.cross_entropy(logits, target) * len(rows) / len(
-                    chunk
-                )
-                keep = rng.sample(range(len(bank.wordings)), min(8, len(bank.wordings)))
-                kept = embed(bert, tokenizer, [bank.wordings[i] for i in keep])
-                loss = loss + KEEP * (1 - (kept * torch.from_numpy(bank.asks[keep])).sum(1)).mean()
+                if rows:
+                    share = len(rows) / len(chunk)
+                    loss = loss + step_loss(bank, rows, share, bert, tokenizer, rng)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -20,6 +20,7 @@ _MIN_WORDS = 4
 _ITEM_WORDS = 12  # bullets up to this long, without a full stop, are list items
 
 _BULLET = re.compile(r"^\s*(?:[-*+•>]|\d+[.)])\s+")
+_UNNUMBERED_BULLET = re.compile(r"^\s*[-*+•]\s+")
 _STRONG = re.compile(r"(\*\*|__)(.+?)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*])([^*]+?)(?<=\S)\1(?![\w*])")
 _SENTENCE_END = re.compile(
@@ -97,6 +98,19 @@ def is_statement(text: str) -> bool:
     first = text[0]
     # a lowercase start continues an earlier line, unless it names a term ("softmax is ...")
     return not first.islower() or bool(_PRONOUN_START.match(text))
+
+
+def introduces_only(line: str) -> bool:
+    """Whether a raw answer line only introduces what should follow it: a bold label
+    ("**Example:**"), a lead-in ending in a colon, or a bulleted sub-heading ("- Why large
+    scores are bad"). A numbered item is one of a list, and a plain line may be a short
+    answer without a full stop: neither counts."""
+    bullet = _UNNUMBERED_BULLET.match(line)
+    bare = line[bullet.end() :] if bullet else line
+    if _BOLD_ONLY.match(bare) or line.rstrip().endswith(":"):
+        return True
+    bare = bare.strip()
+    return bool(bullet) and bool(_HEADING_LIKE.match(bare)) and not bare.endswith((".", "!", "?"))
 
 
 def _sentence(text: str) -> str:

@@ -19,6 +19,7 @@ from interview_bot.knowledge.models import (
     normalize_question,
 )
 from interview_bot.knowledge.repair import repair_text
+from interview_bot.knowledge.statements import introduces_only
 
 _DIFFICULTIES = {
     "basic": "basic",
@@ -65,23 +66,13 @@ def difficulty_in(text: str) -> str | None:
     return _DIFFICULTIES[match.group(1).lower()] if match else None
 
 
-# The last line of an answer that only introduces what should follow it ("- Why large scores
-# are bad (softmax saturation)", "**Example:**", "Steps:"): a seed that stops short. A
-# numbered item is one of a list, and a plain line may be a short answer without a full stop.
-_INTRODUCES = re.compile(
-    r"^\s*(?:"
-    r"(?:[-*+•]\s+)?(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?"  # bold only
-    r"|[^\n]*:"  # a lead-in
-    r"|[-*+•]\s+(?i:why|how|what|when|which|where)\b[^\n]*[^.!?\s]"  # a sub-heading bullet
-    r")\s*$"
-)
-
-
 def _drop_dangling_intro(lines: list[str]) -> list[str]:
-    """``lines`` without trailing lines that introduce nothing, as long as something stays."""
+    """``lines`` without trailing lines that introduce nothing (a seed that stops short at
+    "- Why large scores are bad (softmax saturation)"), as long as something stays. A line
+    inside an open code block is code."""
     kept = list(lines)
     fences = sum(line.lstrip().startswith(("```", "~~~")) for line in lines)
-    while fences % 2 == 0 and kept and (not kept[-1].strip() or _INTRODUCES.match(kept[-1])):
+    while fences % 2 == 0 and kept and (not kept[-1].strip() or introduces_only(kept[-1])):
         kept.pop()
     return kept if any(re.search(r"\w", line) for line in kept) else lines
 
