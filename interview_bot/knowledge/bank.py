@@ -18,7 +18,7 @@ from interview_bot.errors import BankError, BankErrors
 from interview_bot.knowledge.borrowing import borrow_references
 from interview_bot.knowledge.declared import join_declared
 from interview_bot.knowledge.dedupe import DEFAULT_THRESHOLD, duplicate_groups
-from interview_bot.knowledge.embeddings import Embedder
+from interview_bot.knowledge.embeddings import Embedder, Encode
 from interview_bot.knowledge.keypoints import select_points
 from interview_bot.knowledge.limits import MAX_FILES, MAX_QUESTIONS, MAX_TOTAL_BYTES
 from interview_bot.knowledge.models import (
@@ -50,7 +50,6 @@ GENERAL_TOPIC = "General"
 _GENERIC_SECTION = re.compile(r"^(part|section|chapter)\b", re.IGNORECASE)
 
 OnProgress = Callable[[str, int, int], None]
-Encode = Callable[[list[str]], np.ndarray]
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from interview_bot.knowledge.embeddings import Encode
 from interview_bot.knowledge.models import CanonicalQuestion, Reference
 from interview_bot.knowledge.statements import statement_parts
 
@@ -35,9 +35,7 @@ class _Chunk:
     statement: str | None  # the statement it belongs to; None for the donor's question
 
 
-def borrow_references(
-    bank: list[CanonicalQuestion], encode: Callable[[list[str]], np.ndarray]
-) -> None:
+def borrow_references(bank: list[CanonicalQuestion], encode: Encode) -> None:
     """Give bare questions the statements of other answers that address them.
 
     A chunk is another question, a statement of its answer, or one line of a list

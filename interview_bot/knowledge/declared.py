@@ -7,11 +7,8 @@ questions that hold the named wordings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import numpy as np
-
 from interview_bot.errors import BankError, BankErrors
+from interview_bot.knowledge.embeddings import Encode
 from interview_bot.knowledge.models import (
     CanonicalQuestion,
     MergeDecision,
@@ -19,8 +16,6 @@ from interview_bot.knowledge.models import (
     Question,
     normalize_question,
 )
-
-Encode = Callable[[list[str]], np.ndarray]
 
 
 def join_declared(

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
+Encode = Callable[[list[str]], np.ndarray]  # texts -> unit vectors (an Embedder.encode)
 _BATCH = 64
 logger = logging.getLogger(__name__)
 

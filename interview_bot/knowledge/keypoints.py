@@ -12,10 +12,11 @@ ingest and stored, most important first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from interview_bot.knowledge.embeddings import Encode
 from interview_bot.knowledge.statements import candidates, table_rows
 
 MAX_POINTS = 6
@@ -30,7 +31,7 @@ _ASIDE = re.compile(r"\((for completeness|optional|aside|bonus)\)", re.IGNORECAS
 def select_points(
     question: str,
     references: Sequence[str],
-    encode: Callable[[list[str]], np.ndarray],
+    encode: Encode,
     max_points: int = MAX_POINTS,
 ) -> list[str]:
     """The key points of a question from all its reference answers, most important first,
